@@ -1,0 +1,73 @@
+"""Options of the [DEFAULT] group, named as in nova.conf."""
+
+from oslo_config import cfg
+
+OPTS = [
+    cfg.StrOpt(
+        "transport_url",
+        secret=True,
+        help="Top-level message transport (API tier: superconductor, scheduler). A cell's "
+        "own transport is stored in its cell mapping. kombu+memory:// keeps all traffic "
+        "inside one process.",
+    ),
+    cfg.StrOpt("host", default="localhost", help="Name of this service's host."),
+    cfg.StrOpt("state_path", default="/var/lib/cirrus", help="Top-level directory for state."),
+    cfg.BoolOpt(
+        "allow_resize_to_same_host",
+        default=False,
+        help="Allow the destination of a resize to be the server's current host.",
+    ),
+    cfg.IntOpt(
+        "rpc_response_timeout",
+        default=60,
+        min=1,
+        help="Seconds to wait for the reply to an ordinary RPC call.",
+    ),
+    cfg.IntOpt(
+        "long_rpc_timeout",
+        default=1800,
+        min=1,
+        help="Seconds to wait for RPC calls known to take long, such as the synchronous "
+        "steps of a cross-cell move.",
+    ),
+    cfg.IntOpt(
+        "resize_confirm_window",
+        default=0,
+        min=0,
+        help="Seconds after which a server in VERIFY_RESIZE is confirmed automatically; "
+        "0 disables.",
+    ),
+    cfg.StrOpt(
+        "default_availability_zone",
+        default="nova",
+        help="Availability zone of compute hosts that are in no zone aggregate.",
+    ),
+    cfg.StrOpt(
+        "default_schedule_zone",
+        help="Availability zone for servers that ask for none; unset means any zone.",
+    ),
+    cfg.StrOpt("compute_driver", default="fake", help="Virt driver: fake or local."),
+    cfg.IntOpt(
+        "report_interval",
+        default=10,
+        min=1,
+        help="Seconds between service heartbeats written to the cell database.",
+    ),
+    cfg.IntOpt(
+        "service_down_time",
+        default=60,
+        min=1,
+        help="A service whose last heartbeat is older than this many seconds is down.",
+    ),
+    cfg.IntOpt(
+        "executor_thread_pool_size",
+        default=64,
+        min=1,
+        help="Worker threads of each RPC server.",
+    ),
+    cfg.StrOpt(
+        "instance_name_template",
+        default="instance-%08x",
+        help="Template for the hypervisor name of a server, filled with its database id.",
+    ),
+]

@@ -1,0 +1,1 @@
+"""The API database: cells, mappings, flavors, request specs, identity, quotas."""

@@ -1,0 +1,1 @@
+"""The cell database: servers and everything attached to them, services, compute nodes."""

@@ -1,0 +1,85 @@
+"""Engines per database URL, with SQLite tuned for concurrent service threads.
+
+One registry lives in each process; every cell's engine is looked up by the URL stored in
+its cell mapping, so a targeted context needs no global state.
+"""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    # NOTE: pysqlite's own transaction handling issues a deferred BEGIN that upgrades to a
+    # write lock mid-transaction and fails with "database is locked" under concurrency;
+    # take the write lock up front with BEGIN IMMEDIATE instead.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for ``url`` with the settings Cirrus relies on."""
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            engine = create_engine(
+                url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+        else:
+            engine = create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": 30}
+            )
+        _tune_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class EngineRegistry:
+    """Engines and session factories keyed by URL, created on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._engines: dict[str, Engine] = {}
+        self._makers: dict[str, sessionmaker[Session]] = {}
+
+    def engine(self, url: str) -> Engine:
+        """The engine for ``url``."""
+        with self._lock:
+            if url not in self._engines:
+                self._engines[url] = make_engine(url)
+                self._makers[url] = sessionmaker(self._engines[url], expire_on_commit=False)
+            return self._engines[url]
+
+    def sessionmaker(self, url: str) -> sessionmaker[Session]:
+        """The session factory for ``url``."""
+        self.engine(url)
+        return self._makers[url]
+
+    @contextmanager
+    def session(self, url: str) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        with self.sessionmaker(url).begin() as sess:
+            yield sess
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        with self._lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+            self._makers.clear()
