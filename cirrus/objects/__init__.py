@@ -1,0 +1,1 @@
+"""Domain objects and their persistence functions; no ORM object leaves this package."""

@@ -1,0 +1,96 @@
+"""What a server asks of the scheduler. Stored in the API DB; travels over RPC as a dict."""
+
+import dataclasses
+from typing import Any
+
+from cirrus.objects.flavor_spec import FlavorSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageMeta:
+    """The image properties scheduling looks at."""
+
+    id: str | None = None
+    name: str | None = None
+    min_ram: int = 0
+    min_disk: int = 0
+    size: int = 0
+    properties: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Destination:
+    """A host, node or cell a request is restricted to (per request; never persisted)."""
+
+    host: str | None = None
+    node: str | None = None
+    cell_uuid: str | None = None
+    allow_cross_cell_move: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupInfo:
+    """The server group a server belongs to, with the hosts its members are on."""
+
+    uuid: str
+    policy: str
+    hosts: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+    rules: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestSpec:
+    """One scheduling request for one or more identical servers."""
+
+    instance_uuid: str
+    project_id: str
+    user_id: str
+    flavor: FlavorSpec
+    image: ImageMeta = dataclasses.field(default_factory=ImageMeta)
+    num_instances: int = 1
+    availability_zone: str | None = None
+    scheduler_hints: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    instance_group: GroupInfo | None = None
+    is_bfv: bool = False
+    # Per-request fields: set for one scheduling call and never persisted.
+    ignore_hosts: tuple[str, ...] = ()
+    force_hosts: tuple[str, ...] = ()
+    requested_destination: Destination | None = None
+    source_cell_uuid: str | None = None
+
+    PER_REQUEST = ("ignore_hosts", "force_hosts", "requested_destination", "source_cell_uuid")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (RPC and the request_specs table)."""
+        return dataclasses.asdict(self)
+
+    def persistent_dict(self) -> dict[str, Any]:
+        """The form stored in the API DB: per-request fields dropped."""
+        values = self.to_dict()
+        for name in self.PER_REQUEST:
+            values.pop(name, None)
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "RequestSpec":
+        """Inverse of to_dict."""
+        v = dict(values)
+        v["flavor"] = FlavorSpec.from_dict(v["flavor"])
+        v["image"] = ImageMeta(**(v.get("image") or {}))
+        group = v.get("instance_group")
+        if group:
+            v["instance_group"] = GroupInfo(
+                uuid=group["uuid"], policy=group["policy"], hosts=tuple(group.get("hosts", ())),
+                members=tuple(group.get("members", ())), rules=group.get("rules") or {},
+            )
+        dest = v.get("requested_destination")
+        v["requested_destination"] = Destination(**dest) if dest else None
+        for name in ("ignore_hosts", "force_hosts"):
+            v[name] = tuple(v.get(name) or ())
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: val for k, val in v.items() if k in names})
+
+    def replace(self, **changes: Any) -> "RequestSpec":
+        """A copy with ``changes``."""
+        return dataclasses.replace(self, **changes)

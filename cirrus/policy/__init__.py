@@ -1,0 +1,1 @@
+"""Policy: Nova's rule names and defaults, overridable from policy.yaml."""

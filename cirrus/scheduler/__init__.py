@@ -1,0 +1,1 @@
+"""The scheduler: allocation candidates, then filters, weighers and a claim in Placement."""
