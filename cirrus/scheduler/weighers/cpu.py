@@ -1,0 +1,18 @@
+"""CPUWeigher: spread (or, with a negative multiplier, stack) servers by free vCPUs."""
+
+from cirrus.objects.request_spec import RequestSpec
+from cirrus.scheduler.host_state import HostState
+from cirrus.scheduler.weighers.base import BaseWeigher
+
+
+class CPUWeigher(BaseWeigher):
+    """Raw weight is the host's free vCPUs (with the allocation ratio applied).
+
+    A positive multiplier prefers the emptiest host (spreading); a negative one the
+    fullest (stacking).
+    """
+
+    multiplier_option = "cpu_weight_multiplier"
+
+    def _weigh_object(self, host: HostState, spec: RequestSpec) -> float:
+        return float(host.free_vcpus)
