@@ -94,6 +94,8 @@ def validate(key: str, token: str) -> TokenInfo:
     Raises:
         InvalidToken: forged, malformed or expired.
     """
+    if not token.isascii():
+        raise exception.InvalidToken(reason="malformed")
     payload, _, signature = token.partition(".")
     if not payload or not signature:
         raise exception.InvalidToken(reason="malformed")
