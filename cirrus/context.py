@@ -53,7 +53,6 @@ class RequestContext(oslo_context.RequestContext):  # type: ignore[misc]
             is_admin=values.get("is_admin", False),
             request_id=values.get("request_id"),
             global_request_id=values.get("global_request_id"),
-            read_deleted=values.get("read_deleted", "no"),
             **kwargs,
         )
 

@@ -101,7 +101,8 @@ class UnexpectedTaskState(Conflict):
 
 
 class QuotaExceeded(Forbidden):
-    msg_fmt = "Quota exceeded for %(overs)s: Requested %(req)s, but already used %(used)s of %(allowed)s %(overs)s"
+    msg_fmt = ("Quota exceeded for %(overs)s: Requested %(req)s, but already used %(used)s of "
+               "%(allowed)s %(overs)s")
 
 
 class NoValidHost(CirrusException):
@@ -121,7 +122,7 @@ class PlacementError(CirrusException):
     msg_fmt = "Placement request failed: %(reason)s"
 
 
-class AllocationUpdateFailed(PlacementError):
+class AllocationUpdateFailed(PlacementError):  # noqa: N818  (Nova's name)
     msg_fmt = "Failed to update allocations for consumer %(consumer_uuid)s. Error: %(error)s"
 
 
@@ -153,3 +154,108 @@ class BuildAbortException(CirrusException):
 
 class RescheduledException(CirrusException):
     msg_fmt = "Build of instance %(instance_uuid)s was re-scheduled: %(reason)s"
+
+
+class InvalidGlobalAPIVersion(CirrusException):
+    msg_fmt = (
+        "Version %(req_ver)s is not supported by the API. Minimum is %(min_ver)s and "
+        "maximum is %(max_ver)s."
+    )
+    code = 406
+
+
+class VersionNotFoundForAPIMethod(NotFound):
+    msg_fmt = "API version %(version)s is not supported on this method."
+
+
+class ImageExists(Conflict):
+    msg_fmt = "Image with identifier %(image_id)s already exists!"
+
+
+class ImageProtected(Forbidden):
+    msg_fmt = "Image %(image_id)s is protected and cannot be deleted."
+
+
+class ReadOnlyImageAttribute(Forbidden):
+    msg_fmt = "Attribute '%(attribute)s' is read-only."
+
+
+class ReservedImageAttribute(Forbidden):
+    msg_fmt = "Attribute '%(attribute)s' is reserved."
+
+
+class ImageStatusConflict(Conflict):
+    msg_fmt = "Image status transition from %(current)s to %(wanted)s is not allowed"
+
+
+class ImageStorageFull(CirrusException):
+    msg_fmt = "Image storage media is full: %(reason)s"
+    code = 413
+
+
+class ImageSizeLimitExceeded(CirrusException):
+    msg_fmt = "The provided image is too large: %(size)s bytes exceed the limit of %(limit)s."
+    code = 413
+
+
+class ImageDeletedDuringUpload(NotFound):
+    msg_fmt = (
+        "Image %(image_id)s could not be found after upload. The image may have been "
+        "deleted during the upload."
+    )
+    code = 410
+
+
+class ImageChecksumMismatch(CirrusException):
+    msg_fmt = "Data of image %(image_id)s does not match its checksum %(expected)s."
+    code = 502
+
+
+class PortNotFound(NotFound):
+    msg_fmt = "Port %(port_id)s could not be found."
+
+
+class PortBindingNotFound(NotFound):
+    msg_fmt = "Binding for port %(port_id)s for host %(host)s could not be found."
+
+
+class PortBindingAlreadyExists(Conflict):
+    msg_fmt = "Binding for port %(port_id)s on host %(host)s already exists."
+
+
+class PortBindingAlreadyActive(Conflict):
+    msg_fmt = "Binding for port %(port_id)s on host %(host)s is already active."
+
+
+class NetworkInUse(Conflict):
+    msg_fmt = (
+        "Unable to complete operation on network %(network_id)s. There are one or more "
+        "ports still in use on the network."
+    )
+
+
+class IpAddressAlreadyAllocated(Conflict):
+    msg_fmt = "IP address %(ip)s already allocated in network %(network_id)s."
+
+
+class IpAddressGenerationFailure(Conflict):
+    msg_fmt = "No more IP addresses available on network %(network_id)s."
+
+
+class MacAddressInUse(Conflict):
+    msg_fmt = (
+        "Unable to complete operation for network %(network_id)s. The mac address %(mac)s "
+        "is in use."
+    )
+
+
+class VolumeNotFound(NotFound):
+    msg_fmt = "Volume %(volume_id)s could not be found."
+
+
+class AttachmentNotFound(NotFound):
+    msg_fmt = "Volume attachment could not be found with filter: attachment_id = %(attachment_id)s."
+
+
+class InvalidVolume(Invalid):
+    msg_fmt = "Invalid volume: %(reason)s"

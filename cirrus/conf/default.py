@@ -1,27 +1,18 @@
-"""Options of the [DEFAULT] group, named as in nova.conf."""
+"""Options of the [DEFAULT] group, named as in nova.conf.
+
+transport_url and rpc_response_timeout are oslo.messaging's own options, registered with
+the rest of its options by cirrus.conf.opts.
+"""
 
 from oslo_config import cfg
 
 OPTS = [
-    cfg.StrOpt(
-        "transport_url",
-        secret=True,
-        help="Top-level message transport (API tier: superconductor, scheduler). A cell's "
-        "own transport is stored in its cell mapping. kombu+memory:// keeps all traffic "
-        "inside one process.",
-    ),
     cfg.StrOpt("host", default="localhost", help="Name of this service's host."),
     cfg.StrOpt("state_path", default="/var/lib/cirrus", help="Top-level directory for state."),
     cfg.BoolOpt(
         "allow_resize_to_same_host",
         default=False,
         help="Allow the destination of a resize to be the server's current host.",
-    ),
-    cfg.IntOpt(
-        "rpc_response_timeout",
-        default=60,
-        min=1,
-        help="Seconds to wait for the reply to an ordinary RPC call.",
     ),
     cfg.IntOpt(
         "long_rpc_timeout",
@@ -59,15 +50,23 @@ OPTS = [
         min=1,
         help="A service whose last heartbeat is older than this many seconds is down.",
     ),
-    cfg.IntOpt(
-        "executor_thread_pool_size",
-        default=64,
-        min=1,
-        help="Worker threads of each RPC server.",
-    ),
     cfg.StrOpt(
         "instance_name_template",
         default="instance-%08x",
         help="Template for the hypervisor name of a server, filled with its database id.",
     ),
+    cfg.FloatOpt("cpu_allocation_ratio", default=16.0, min=0.0,
+                 help="Virtual CPUs per physical CPU reported to Placement."),
+    cfg.FloatOpt("ram_allocation_ratio", default=1.5, min=0.0,
+                 help="Virtual RAM per physical RAM reported to Placement."),
+    cfg.FloatOpt("disk_allocation_ratio", default=1.0, min=0.0,
+                 help="Virtual disk per physical disk reported to Placement."),
+    cfg.IntOpt("reserved_host_memory_mb", default=512, min=0,
+               help="Memory kept back for the host itself."),
+    cfg.IntOpt("reserved_host_disk_mb", default=0, min=0,
+               help="Disk kept back for the host itself."),
+    cfg.IntOpt("reserved_host_cpus", default=0, min=0,
+               help="Physical CPUs kept back for the host itself."),
+    cfg.IntOpt("update_resources_interval", default=60, min=1,
+               help="Seconds between resource tracker audits of a compute host."),
 ]

@@ -1,12 +1,18 @@
 """Registration of every option group, and the list for oslo-config-generator."""
 
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from oslo_config import cfg
 
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from oslo_messaging import opts as messaging_opts
+
 from cirrus.conf import database, default, rpc, scheduler, services
 
-_GROUPS: list[tuple[cfg.OptGroup | None, list[cfg.Opt]]] = [
+_GROUPS: list[tuple[cfg.OptGroup | None, list[Any]]] = [
     (None, default.OPTS),
     (database.API_DATABASE, database.API_DATABASE_OPTS),
     (database.DATABASE, database.DATABASE_OPTS),
@@ -28,30 +34,42 @@ _GROUPS: list[tuple[cfg.OptGroup | None, list[cfg.Opt]]] = [
 
 
 def register_all(conf: cfg.ConfigOpts) -> None:
-    """Register every Cirrus option group on ``conf`` (idempotent)."""
+    """Register every Cirrus option group, and oslo.messaging's, on ``conf``."""
+    for group_name, msg_opts in messaging_opts.list_opts():
+        conf.register_opts(list(msg_opts), group=None if group_name == "DEFAULT" else group_name)
     for group, opts in _GROUPS:
-        if group is not None:
-            conf.register_group(group)
-        conf.register_opts(opts, group=group)
+        if group is None:
+            conf.register_opts(opts)
+            continue
+        # NOTE: oslo.config keeps the OptGroup object it is given, so sharing the module's
+        # groups between ConfigOpts would let one config's overrides leak into another.
+        conf.register_group(cfg.OptGroup(group.name, title=group.title, help=group.help))
+        conf.register_opts(opts, group=group.name)
 
 
 def build_config(
     argv: Sequence[str] = (),
     config_files: Sequence[str] = (),
     overrides: dict[str, dict[str, object]] | None = None,
+    defaults: dict[str, dict[str, object]] | None = None,
 ) -> cfg.ConfigOpts:
     """Build and parse a private ConfigOpts for one service process.
 
     Args:
         argv: command-line arguments for oslo.config (``--config-file`` and such).
         config_files: INI files read in order.
-        overrides: ``{group: {option: value}}``; group ``DEFAULT`` for [DEFAULT].
+        overrides: ``{group: {option: value}}``; group ``DEFAULT`` for [DEFAULT]. These
+            win over the files.
+        defaults: the same shape; the files win over these.
 
     Returns:
         The parsed configuration, to be passed to every constructor.
     """
     conf = cfg.ConfigOpts()
     register_all(conf)
+    for group, values in (defaults or {}).items():
+        for name, value in values.items():
+            conf.set_default(name, value, group=None if group == "DEFAULT" else group)
     conf(list(argv), project="cirrus", default_config_files=list(config_files))
     for group, values in (overrides or {}).items():
         for name, value in values.items():
@@ -59,6 +77,6 @@ def build_config(
     return conf
 
 
-def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+def list_opts() -> list[tuple[str, list[Any]]]:
     """Options by group, for ``oslo-config-generator --namespace cirrus``."""
     return [(group.name if group else "DEFAULT", opts) for group, opts in _GROUPS]

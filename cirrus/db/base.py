@@ -1,4 +1,4 @@
-"""Declarative bases and column helpers shared by the API and cell schemas."""
+"""Declarative bases and column helpers shared by the API, cell and services schemas."""
 
 import datetime
 
@@ -43,5 +43,11 @@ class APIBase(DeclarativeBase):
 
 class CellBase(DeclarativeBase):
     """Base of the per-cell database schema (cell0 included)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ServicesBase(DeclarativeBase):
+    """Base of the global image, network and volume services' schema."""
 
     metadata = MetaData(naming_convention=NAMING)

@@ -1,4 +1,4 @@
-"""Schema migrations of the API and cell databases, run through Alembic."""
+"""Schema migrations of the API, cell and services databases, run through Alembic."""
 
 from pathlib import Path
 
@@ -7,7 +7,11 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 _HERE = Path(__file__).parent
-SCHEMAS = {"api": _HERE / "api" / "migrations", "cell": _HERE / "cell" / "migrations"}
+SCHEMAS = {
+    "api": _HERE / "api" / "migrations",
+    "cell": _HERE / "cell" / "migrations",
+    "services": _HERE / "services" / "migrations",
+}
 
 
 def _config(schema: str, engine: Engine) -> Config:
@@ -18,7 +22,7 @@ def _config(schema: str, engine: Engine) -> Config:
 
 
 def upgrade(schema: str, engine: Engine, revision: str = "head") -> None:
-    """Bring ``engine``'s database of kind ``schema`` ('api' or 'cell') to ``revision``."""
+    """Bring ``engine``'s database of kind ``schema`` (a key of SCHEMAS) to ``revision``."""
     command.upgrade(_config(schema, engine), revision)
 
 

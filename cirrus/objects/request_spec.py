@@ -1,8 +1,14 @@
 """What a server asks of the scheduler. Stored in the API DB; travels over RPC as a dict."""
 
 import dataclasses
+import json
 from typing import Any
 
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cirrus.db.api import models
 from cirrus.objects.flavor_spec import FlavorSpec
 
 
@@ -15,6 +21,7 @@ class ImageMeta:
     min_ram: int = 0
     min_disk: int = 0
     size: int = 0
+    status: str = "active"
     properties: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
@@ -94,3 +101,25 @@ class RequestSpec:
     def replace(self, **changes: Any) -> "RequestSpec":
         """A copy with ``changes``."""
         return dataclasses.replace(self, **changes)
+
+
+def save(session: Session, spec: RequestSpec) -> None:
+    """Store the persistent part of a request spec (insert or replace)."""
+    row = session.scalar(select(models.RequestSpec).filter_by(instance_uuid=spec.instance_uuid))
+    text = json.dumps(spec.persistent_dict())
+    if row is None:
+        session.add(models.RequestSpec(instance_uuid=spec.instance_uuid, spec=text))
+    else:
+        row.spec = text
+
+
+def load(session: Session, instance_uuid: str) -> RequestSpec | None:
+    """The stored request spec of a server, or None."""
+    row = session.scalar(select(models.RequestSpec).filter_by(instance_uuid=instance_uuid))
+    return RequestSpec.from_dict(json.loads(row.spec)) if row else None
+
+
+def delete(session: Session, instance_uuid: str) -> None:
+    """Remove the request spec of a deleted server."""
+    session.execute(sql_delete(models.RequestSpec).where(
+        models.RequestSpec.instance_uuid == instance_uuid))

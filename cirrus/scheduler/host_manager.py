@@ -51,8 +51,7 @@ class HostManager:
                             if with_instances else {})
             return [(n, services.get(n.host), on_hosts.get(n.host, set())) for n in nodes]
 
-        results = scatter_gather(ctx, cells, float(down_time), _read, self._pool)
-        return results
+        return scatter_gather(ctx, cells, float(down_time), _read, self._pool)
 
     def get_host_states(
         self,

@@ -9,6 +9,7 @@ import falcon
 from cirrus import context as ctxlib
 from cirrus import exception
 from cirrus.identity import tokens
+from cirrus.log import REQUEST_ID
 
 _REQ_ID = re.compile(r"^req-[0-9a-f-]{36}$")
 
@@ -23,6 +24,7 @@ class RequestIdMiddleware:
         """Assign the request id before anything else runs."""
         del resp
         req.context["request_id"] = ctxlib.new_request_id()
+        REQUEST_ID.set(str(req.context["request_id"]))
         incoming = req.get_header("X-OpenStack-Request-ID")
         req.context["global_request_id"] = (
             incoming if incoming and _REQ_ID.match(incoming) else None

@@ -57,7 +57,8 @@ def nova_error_handler(
     resp.status = falcon.code_to_http_status(code)
     resp.media = fault_body(code, message)
     if isinstance(ex, falcon.HTTPMethodNotAllowed):
-        resp.set_header("Allow", ex.headers.get("Allow", "") if ex.headers else "")
+        allow = dict(ex.headers or {}).get("Allow", "")
+        resp.set_header("Allow", allow)
 
 
 def _write_unauthorized(req: falcon.Request, resp: falcon.Response, message: str) -> None:

@@ -1,0 +1,33 @@
+"""jsonschema validation with Nova's error messages; validators are built once."""
+
+from typing import Any
+
+import jsonschema
+
+from cirrus import exception
+
+
+def validator(schema: dict[str, Any]) -> jsonschema.Draft4Validator:
+    """A validator for ``schema``, checked against the meta-schema once, here."""
+    jsonschema.Draft4Validator.check_schema(schema)
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def _field(error: jsonschema.ValidationError) -> str:
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        return path[-1] if path else "body"
+    return "/".join(path) if path else "body"
+
+
+def validate(v: jsonschema.Draft4Validator, body: Any) -> None:
+    """Raise a 400 in Nova's words for the first problem in ``body``."""
+    error = jsonschema.exceptions.best_match(v.iter_errors(body))
+    if error is None:
+        return
+    if error.validator in ("required", "additionalProperties"):
+        message = error.message
+    else:
+        message = (f"Invalid input for field/attribute {_field(error)}. Value: "
+                   f"{error.instance}. {error.message}")
+    raise exception.ValidationError(message)

@@ -1,0 +1,1 @@
+"""Response serialisers per resource; version branching lives here, one place each."""

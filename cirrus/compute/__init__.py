@@ -1,0 +1,1 @@
+"""The compute service: one per host, with a resource tracker and a hypervisor driver."""

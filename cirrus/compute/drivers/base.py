@@ -1,0 +1,89 @@
+"""The interface every hypervisor driver implements."""
+
+import abc
+import dataclasses
+from typing import Any
+
+from cirrus.objects.flavor_spec import FlavorSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities:
+    """What a driver can do."""
+
+    supports_migration: bool = True
+    has_real_disks: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class HostResources:
+    """The physical resources of one node."""
+
+    vcpus: int
+    memory_mb: int
+    local_gb: int
+    hypervisor_type: str
+    hypervisor_version: int
+    supported_instances: tuple[tuple[str, str, str], ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class GuestSpec:
+    """What a driver needs to know to run a server."""
+
+    uuid: str
+    name: str
+    flavor: FlavorSpec
+    image_id: str | None
+    network_info: tuple[dict[str, Any], ...] = ()
+    block_devices: tuple[dict[str, Any], ...] = ()
+
+
+class ComputeDriver(abc.ABC):
+    """A hypervisor as the compute manager drives it.
+
+    Every method acts on one guest and returns when the hypervisor is done; errors are
+    raised as exceptions (DriverError or the hypervisor's own).
+    """
+
+    capabilities = Capabilities()
+
+    @abc.abstractmethod
+    def init_host(self, host: str) -> None:
+        """Prepare the driver for ``host`` before the service starts."""
+
+    @abc.abstractmethod
+    def get_available_nodes(self) -> list[str]:
+        """Names of the nodes this host manages (one for every driver here)."""
+
+    @abc.abstractmethod
+    def get_available_resource(self, nodename: str) -> HostResources:
+        """Total resources of ``nodename``."""
+
+    @abc.abstractmethod
+    def list_instance_uuids(self) -> list[str]:
+        """Uuids of the guests present on this host."""
+
+    @abc.abstractmethod
+    def spawn(self, guest: GuestSpec, image_meta: dict[str, Any]) -> None:
+        """Create and start a guest."""
+
+    @abc.abstractmethod
+    def destroy(self, uuid: str, destroy_disks: bool = True) -> None:
+        """Stop and remove a guest (absent is fine)."""
+
+    @abc.abstractmethod
+    def power_off(self, uuid: str) -> None:
+        """Stop a guest."""
+
+    @abc.abstractmethod
+    def power_on(self, uuid: str) -> None:
+        """Start a stopped guest."""
+
+    @abc.abstractmethod
+    def reboot(self, uuid: str, reboot_type: str) -> None:
+        """Reboot a guest; HARD recreates it from its definition."""
+
+    @abc.abstractmethod
+    def get_power_state(self, uuid: str) -> int:
+        """The PowerState of a guest (NOSTATE when absent)."""

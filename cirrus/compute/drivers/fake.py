@@ -1,0 +1,128 @@
+"""FakeDriver: in-memory guests, instant operations, and fault injection for tests."""
+
+import dataclasses
+import threading
+from typing import Any
+
+from cirrus import exception
+from cirrus.compute.drivers.base import Capabilities, ComputeDriver, GuestSpec, HostResources
+from cirrus.objects.states import PowerState
+
+
+@dataclasses.dataclass
+class FakeGuest:
+    """A guest that exists only in memory."""
+
+    spec: GuestSpec
+    power_state: int = PowerState.RUNNING
+
+
+class FakeDriver(ComputeDriver):
+    """A hypervisor that only keeps books.
+
+    ``fail_next(method, error)`` makes the next call of ``method`` raise ``error``, so
+    tests can break any step of any operation.
+
+    Args:
+        vcpus, memory_mb, local_gb: the size of the pretend host.
+    """
+
+    capabilities = Capabilities(supports_migration=True, has_real_disks=False)
+
+    def __init__(self, vcpus: int = 16, memory_mb: int = 32768, local_gb: int = 500) -> None:
+        self._lock = threading.Lock()
+        self._guests: dict[str, FakeGuest] = {}
+        self._faults: dict[str, list[BaseException]] = {}
+        self._resources = HostResources(
+            vcpus=vcpus, memory_mb=memory_mb, local_gb=local_gb, hypervisor_type="fake",
+            hypervisor_version=1000,
+            supported_instances=(("x86_64", "fake", "hvm"), ("x86_64", "qemu", "hvm")),
+        )
+        self.host = ""
+
+    # -- fault injection ---------------------------------------------------------------
+
+    def fail_next(self, method: str, error: BaseException) -> None:
+        """Make the next call of ``method`` raise ``error``."""
+        if not hasattr(self, method):
+            raise ValueError(f"FakeDriver has no method {method}")
+        with self._lock:
+            self._faults.setdefault(method, []).append(error)
+
+    def _maybe_fail(self, method: str) -> None:
+        with self._lock:
+            queue = self._faults.get(method)
+            error = queue.pop(0) if queue else None
+        if error is not None:
+            raise error
+
+    def _guest(self, uuid: str) -> FakeGuest:
+        guest = self._guests.get(uuid)
+        if guest is None:
+            raise exception.DriverError(method="lookup", reason=f"no guest {uuid}")
+        return guest
+
+    # -- ComputeDriver -----------------------------------------------------------------
+
+    def init_host(self, host: str) -> None:
+        """Remember the host name (the node is named after it)."""
+        self.host = host
+
+    def get_available_nodes(self) -> list[str]:
+        """One node, named like the host."""
+        return [self.host]
+
+    def get_available_resource(self, nodename: str) -> HostResources:
+        """The configured pretend size."""
+        del nodename
+        self._maybe_fail("get_available_resource")
+        return self._resources
+
+    def list_instance_uuids(self) -> list[str]:
+        """Guests in memory."""
+        with self._lock:
+            return list(self._guests)
+
+    def spawn(self, guest: GuestSpec, image_meta: dict[str, Any]) -> None:
+        """Record a running guest."""
+        del image_meta
+        self._maybe_fail("spawn")
+        with self._lock:
+            self._guests[guest.uuid] = FakeGuest(guest)
+
+    def destroy(self, uuid: str, destroy_disks: bool = True) -> None:
+        """Forget a guest."""
+        del destroy_disks
+        self._maybe_fail("destroy")
+        with self._lock:
+            self._guests.pop(uuid, None)
+
+    def power_off(self, uuid: str) -> None:
+        """Mark a guest shut down."""
+        self._maybe_fail("power_off")
+        with self._lock:
+            self._guest(uuid).power_state = PowerState.SHUTDOWN
+
+    def power_on(self, uuid: str) -> None:
+        """Mark a guest running."""
+        self._maybe_fail("power_on")
+        with self._lock:
+            self._guest(uuid).power_state = PowerState.RUNNING
+
+    def reboot(self, uuid: str, reboot_type: str) -> None:
+        """A reboot leaves the guest running; a hard one recreates a lost guest record."""
+        del reboot_type
+        self._maybe_fail("reboot")
+        with self._lock:
+            self._guest(uuid).power_state = PowerState.RUNNING
+
+    def get_power_state(self, uuid: str) -> int:
+        """Power state from memory."""
+        with self._lock:
+            guest = self._guests.get(uuid)
+            return int(guest.power_state) if guest else int(PowerState.NOSTATE)
+
+    def guest(self, uuid: str) -> FakeGuest | None:
+        """A guest's record (for tests)."""
+        with self._lock:
+            return self._guests.get(uuid)

@@ -1,0 +1,199 @@
+"""The compute service's RPC endpoint: boot, delete and power operations on one host."""
+
+import logging
+import warnings
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import oslo_messaging as messaging
+from sqlalchemy.orm import Session
+
+from cirrus import exception
+from cirrus.compute.drivers.base import ComputeDriver, GuestSpec
+from cirrus.compute.resource_tracker import ResourceTracker
+from cirrus.context import RequestContext
+from cirrus.db.base import utcnow
+from cirrus.notifications.notifier import Notifier, instance_payload
+from cirrus.objects import instance as instance_obj
+from cirrus.objects import instance_action as action_obj
+from cirrus.objects.cell_mapping import CellMapping
+from cirrus.objects.instance import Instance
+from cirrus.objects.states import PowerState, TaskState, VmState
+from cirrus.runtime import Runtime
+
+LOG = logging.getLogger(__name__)
+BINARY = "cirrus-compute"
+
+
+class ComputeManager:
+    """Runs the guests of one host through its driver.
+
+    Args:
+        runtime: shared resources of the process.
+        cell: this host's cell (its database and transport).
+        host: the host name.
+        driver: the hypervisor driver.
+    """
+
+    target = messaging.Target(version="6.0")
+
+    def __init__(self, runtime: Runtime, cell: CellMapping, host: str,
+                 driver: ComputeDriver) -> None:
+        self.runtime = runtime
+        self.cell = cell
+        self.host = host
+        self.driver = driver
+        self.tracker = ResourceTracker(runtime, cell, host, driver)
+        self.notifier = Notifier(runtime.transports, cell.transport_url, BINARY, host)
+        self.service_id: int | None = None
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _session(self) -> AbstractContextManager[Session]:
+        return self.runtime.cell_session(self.cell)
+
+    def _get(self, uuid: str) -> Instance:
+        with self._session() as s:
+            return instance_obj.get_by_uuid(s, uuid)
+
+    def _update(self, uuid: str, **changes: Any) -> Instance:
+        with self._session() as s:
+            return instance_obj.update_instance(s, uuid, **changes)
+
+    def _event(self, ctxt: RequestContext, uuid: str, name: str) -> Any:
+        return action_obj.event(self._session, uuid, ctxt.request_id, f"compute_{name}",
+                                self.host)
+
+    def _notify(self, ctxt: RequestContext, inst: Instance, event: str, **extra: Any) -> None:
+        self.notifier.emit(ctxt, f"instance.{event}", "InstanceActionPayload",
+                           instance_payload(inst, **extra))
+
+    def init_host(self) -> None:
+        """Prepare the driver; forget guests whose servers were deleted while we were down."""
+        self.driver.init_host(self.host)
+
+    def periodic_update_resources(self) -> None:
+        """Periodic audit of the host's resources."""
+        self.tracker.update_available_resource(self.service_id)
+
+    # -- boot --------------------------------------------------------------------------
+
+    def build_and_run_instance(
+        self, ctxt: RequestContext, instance_uuid: str, image: dict[str, Any],
+        node: str | None = None, requested_networks: Any = None, **_ignored: Any,
+    ) -> None:
+        """Spawn a server the conductor placed here; failures leave it in ERROR."""
+        try:
+            inst = self._get(instance_uuid)
+        except exception.InstanceNotFound:
+            LOG.info("Server %s was deleted before its build started", instance_uuid)
+            self.runtime.placement.delete_allocations(instance_uuid)
+            return
+        self._notify(ctxt, inst, "create.start")
+        try:
+            with self._event(ctxt, instance_uuid, "build_and_run_instance"):
+                inst = self._build(ctxt, inst, image, node)
+        except Exception as exc:
+            LOG.exception("Build of %s failed", instance_uuid)
+            self._fail_build(ctxt, instance_uuid, exc)
+            return
+        self.tracker.refresh_usage()
+        self._notify(ctxt, inst, "create.end")
+
+    def _build(self, ctxt: RequestContext, inst: Instance, image: dict[str, Any],
+               node: str | None) -> Instance:
+        del ctxt
+        node = node or self.tracker.node().hypervisor_hostname
+        inst = self._update(inst.uuid, expected_task_state=[TaskState.SCHEDULING, None],
+                            task_state=TaskState.SPAWNING, host=self.host, node=node,
+                            launched_on=self.host)
+        assert inst.flavor is not None
+        guest = GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid,
+                          flavor=inst.flavor, image_id=inst.image_ref)
+        self.driver.spawn(guest, image)
+        return self._update(
+            inst.uuid, expected_task_state=TaskState.SPAWNING, vm_state=VmState.ACTIVE,
+            task_state=None, power_state=self.driver.get_power_state(inst.uuid),
+            launched_at=utcnow())
+
+    def _fail_build(self, ctxt: RequestContext, uuid: str, exc: Exception) -> None:
+        try:
+            self.driver.destroy(uuid)
+        except Exception:
+            LOG.exception("Cleanup of guest %s failed", uuid)
+        with self._session() as s:
+            instance_obj.add_fault(s, uuid, 500, f"Build of instance {uuid} aborted: {exc}",
+                                   repr(exc), self.host)
+            inst = instance_obj.update_instance(s, uuid, vm_state=VmState.ERROR,
+                                                task_state=None)
+        # Nova keeps no allocation for a server whose build failed for good.
+        self.runtime.placement.delete_allocations(uuid)
+        self._notify(ctxt, inst, "create.error")
+        self.tracker.refresh_usage()
+
+    # -- delete ------------------------------------------------------------------------
+
+    def terminate_instance(self, ctxt: RequestContext, instance_uuid: str) -> None:
+        """Destroy the guest, release its resources and mark the server deleted."""
+        try:
+            inst = self._get(instance_uuid)
+        except exception.InstanceNotFound:
+            return
+        self._notify(ctxt, inst, "delete.start")
+        with self._event(ctxt, instance_uuid, "terminate_instance"):
+            self.driver.destroy(instance_uuid)
+            self.runtime.placement.delete_allocations(instance_uuid)
+            with self._session() as s:
+                instance_obj.soft_delete(s, instance_uuid)
+        with self._session() as s:
+            inst = instance_obj.get_by_uuid(s, instance_uuid, read_deleted=True)
+        self.tracker.refresh_usage()
+        self._notify(ctxt, inst, "delete.end")
+
+    # -- power -------------------------------------------------------------------------
+
+    def _power(self, ctxt: RequestContext, uuid: str, name: str, expected: TaskState,
+               action: Callable[[], None], vm_state: VmState) -> None:
+        inst = self._get(uuid)
+        self._notify(ctxt, inst, f"{name}.start")
+        try:
+            with self._event(ctxt, uuid, f"{name}_instance"):
+                action()
+        except Exception as exc:
+            with self._session() as s:
+                instance_obj.add_fault(s, uuid, 500, str(exc)[:255], repr(exc), self.host)
+                instance_obj.update_instance(s, uuid, task_state=None)
+            raise
+        inst = self._update(uuid, expected_task_state=expected, vm_state=vm_state,
+                            task_state=None, power_state=self.driver.get_power_state(uuid))
+        self._notify(ctxt, inst, f"{name}.end")
+
+    def stop_instance(self, ctxt: RequestContext, instance_uuid: str) -> None:
+        """Power a server off."""
+        self._power(ctxt, instance_uuid, "power_off", TaskState.POWERING_OFF,
+                    lambda: self.driver.power_off(instance_uuid), VmState.STOPPED)
+
+    def start_instance(self, ctxt: RequestContext, instance_uuid: str) -> None:
+        """Power a server on."""
+        self._power(ctxt, instance_uuid, "power_on", TaskState.POWERING_ON,
+                    lambda: self.driver.power_on(instance_uuid), VmState.ACTIVE)
+
+    def reboot_instance(self, ctxt: RequestContext, instance_uuid: str,
+                        reboot_type: str) -> None:
+        """Reboot; a hard reboot recreates a missing guest, bringing ERROR back to ACTIVE."""
+        hard = reboot_type.upper() == "HARD"
+        expected = TaskState.REBOOTING_HARD if hard else TaskState.REBOOTING
+
+        def _reboot() -> None:
+            if hard and self.driver.get_power_state(instance_uuid) == PowerState.NOSTATE:
+                inst = self._get(instance_uuid)
+                assert inst.flavor is not None
+                self.driver.spawn(GuestSpec(inst.uuid, inst.display_name or inst.uuid,
+                                            inst.flavor, inst.image_ref), {})
+            else:
+                self.driver.reboot(instance_uuid, reboot_type)
+
+        self._power(ctxt, instance_uuid, "reboot", expected, _reboot, VmState.ACTIVE)

@@ -1,0 +1,1 @@
+"""Conductors: the superconductor (API tier) and one conductor per cell."""

@@ -1,0 +1,140 @@
+"""The superconductor's RPC endpoint: places new servers in cells.
+
+It only validates, orders the steps and hands work to the scheduler and the computes;
+the steps of moves live in conductor/tasks.
+"""
+
+import logging
+import warnings
+from typing import Any
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import oslo_messaging as messaging
+
+from cirrus import exception
+from cirrus.compute.rpcapi import ComputeAPI
+from cirrus.context import RequestContext
+from cirrus.notifications.notifier import Notifier, instance_payload
+from cirrus.objects import build_request as br_obj
+from cirrus.objects import instance as instance_obj
+from cirrus.objects import instance_action as action_obj
+from cirrus.objects import instance_mapping as im_obj
+from cirrus.objects.cell_mapping import CellMapping
+from cirrus.objects.flavor_spec import FlavorSpec
+from cirrus.objects.request_spec import RequestSpec
+from cirrus.objects.states import VmState
+from cirrus.runtime import Runtime
+from cirrus.scheduler.rpcapi import SchedulerAPI
+
+LOG = logging.getLogger(__name__)
+BINARY = "cirrus-conductor"
+
+
+class ComputeTaskManager:
+    """Orchestration entry points of the superconductor."""
+
+    target = messaging.Target(version="1.0")
+
+    def __init__(self, runtime: Runtime, host: str) -> None:
+        self._runtime = runtime
+        self._host = host
+        self._scheduler = SchedulerAPI(runtime)
+        self._compute = ComputeAPI(runtime)
+        self._notifier = Notifier(runtime.transports, runtime.conf.transport_url, BINARY, host)
+
+    def schedule_and_build_instances(
+        self, ctxt: RequestContext, request_spec: dict[str, Any], image: dict[str, Any],
+        requested_networks: Any = None, **build_args: Any,
+    ) -> None:
+        """Schedule one server, create it in the chosen cell and cast the build to its host."""
+        spec = RequestSpec.from_dict(request_spec)
+        uuid = spec.instance_uuid
+        try:
+            selections = self._scheduler.select_destinations(ctxt, spec, [uuid])
+        except exception.NoValidHost as exc:
+            LOG.info("No valid host for %s: %s", uuid, exc)
+            self._bury_in_cell0(ctxt, spec, exc)
+            return
+        except Exception as exc:
+            LOG.exception("Scheduling %s failed", uuid)
+            self._bury_in_cell0(ctxt, spec, exc)
+            return
+        chosen = selections[0][0]
+        cell = self._cell(chosen["cell_uuid"])
+        if not self._create_in_cell(ctxt, spec, cell):
+            return
+        self._compute.build_and_run_instance(
+            ctxt, cell, chosen["service_host"], instance_uuid=uuid, image=image,
+            node=chosen["nodename"], requested_networks=requested_networks,
+            alternates=selections[0][1:], **build_args)
+
+    def _cell(self, cell_uuid: str) -> CellMapping:
+        for cell in self._runtime.cells():
+            if cell.uuid == cell_uuid:
+                return cell
+        raise exception.CellMappingNotFound(uuid=cell_uuid)
+
+    def _create_in_cell(self, ctxt: RequestContext, spec: RequestSpec,
+                        cell: CellMapping) -> bool:
+        """Copy the build request into the cell and flip the mapping; False if deleted."""
+        uuid = spec.instance_uuid
+        with self._runtime.api_session() as s:
+            br = br_obj.get(s, uuid)
+        if br is None:
+            LOG.info("Server %s was deleted before it reached a cell", uuid)
+            self._runtime.placement.delete_allocations(uuid)
+            return False
+        self._create_instance(ctxt, cell, br, spec.flavor, vm_state=VmState.BUILDING)
+        with self._runtime.api_session() as s:
+            im_obj.set_cell(s, uuid, cell.id)
+            still_there = br_obj.delete(s, uuid)
+        if not still_there:
+            with self._runtime.cell_session(cell) as s:
+                instance_obj.soft_delete(s, uuid)
+            self._runtime.placement.delete_allocations(uuid)
+            return False
+        return True
+
+    def _create_instance(self, ctxt: RequestContext, cell: CellMapping,
+                         br: br_obj.BuildRequest, flavor: FlavorSpec,
+                         vm_state: VmState) -> instance_obj.Instance:
+        values = dict(br.instance)
+        values["vm_state"] = vm_state
+        values.pop("flavor", None)
+        with self._runtime.cell_session(cell) as s:
+            inst = instance_obj.create(
+                s, values, flavor, metadata=values.pop("metadata", {}),
+                system_metadata=values.pop("system_metadata", {}), tags=br.tags,
+                keypairs=values.pop("keypairs", []))
+            action_obj.start(s, inst.uuid, action_obj.CREATE, ctxt.request_id,
+                             ctxt.user_id, ctxt.project_id)
+        return inst
+
+    def _bury_in_cell0(self, ctxt: RequestContext, spec: RequestSpec,
+                       error: BaseException) -> None:
+        """Keep a server that cannot be scheduled visible, in ERROR, in cell0."""
+        uuid = spec.instance_uuid
+        cell0 = self._runtime.cell0()
+        with self._runtime.api_session() as s:
+            br = br_obj.get(s, uuid)
+        if br is None:
+            return
+        br.instance["task_state"] = None
+        inst = self._create_instance(ctxt, cell0, br, spec.flavor, vm_state=VmState.ERROR)
+        with self._runtime.cell_session(cell0) as s:
+            message = str(error) if isinstance(error, exception.NoValidHost) else (
+                f"Scheduling failed: {error}")
+            instance_obj.add_fault(s, uuid, 500, message, repr(error), None)
+            action_obj.event_start(s, uuid, ctxt.request_id,
+                                   "conductor_schedule_and_build_instances", self._host)
+            action_obj.event_finish(s, uuid, ctxt.request_id,
+                                    "conductor_schedule_and_build_instances", error)
+        with self._runtime.api_session() as s:
+            im_obj.set_cell(s, uuid, cell0.id)
+            br_obj.delete(s, uuid)
+        self._notifier.emit(ctxt, "compute_task.build_instances.error",
+                            "ComputeTaskPayload",
+                            {"instance_uuid": uuid, "reason": str(error),
+                             "state": VmState.ERROR,
+                             "instance": instance_payload(inst)}, error=True)

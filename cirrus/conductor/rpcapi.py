@@ -1,0 +1,27 @@
+"""The conductor's RPC client: the superconductor on the top-level transport.
+
+Version history:
+    1.0 - schedule_and_build_instances.
+"""
+
+from typing import Any
+
+from cirrus.context import RequestContext
+from cirrus.rpc.client import RPCClient
+from cirrus.runtime import Runtime
+
+TOPIC = "conductor"
+BASE_VERSION = "1.0"
+
+
+class ComputeTaskAPI:
+    """Superconductor RPC methods."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        conf = runtime.conf
+        self._client = RPCClient(runtime.transports, conf.transport_url, TOPIC, BASE_VERSION,
+                                 conf.upgrade_levels.conductor, conf.rpc_response_timeout)
+
+    def schedule_and_build_instances(self, ctx: RequestContext, **kwargs: Any) -> None:
+        """Cast: schedule servers held in build requests and start them in their cells."""
+        self._client.cast(ctx, "schedule_and_build_instances", **kwargs)

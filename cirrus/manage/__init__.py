@@ -1,0 +1,1 @@
+"""Operator set-up steps shared by cirrus-manage and the all-in-one."""

@@ -1,0 +1,1 @@
+"""Versioned notifications (instance.create.start, instance.delete.end, ...)."""

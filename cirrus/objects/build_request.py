@@ -1,0 +1,65 @@
+"""Build requests: servers the API accepted that no cell holds yet."""
+
+import dataclasses
+import datetime
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cirrus.db.api import models
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildRequest:
+    """A pending server; ``instance`` holds the values its cell row will get."""
+
+    instance_uuid: str
+    project_id: str
+    instance: dict[str, Any]
+    block_device_mappings: list[dict[str, Any]]
+    tags: list[str]
+    created_at: datetime.datetime
+
+
+def _from_row(row: models.BuildRequest) -> BuildRequest:
+    return BuildRequest(
+        instance_uuid=row.instance_uuid, project_id=row.project_id,
+        instance=json.loads(row.instance),
+        block_device_mappings=json.loads(row.block_device_mappings or "[]"),
+        tags=json.loads(row.tags or "[]"), created_at=row.created_at,
+    )
+
+
+def create(session: Session, instance_uuid: str, project_id: str, instance: dict[str, Any],
+           block_device_mappings: list[dict[str, Any]], tags: list[str]) -> None:
+    """Record a pending server."""
+    session.add(models.BuildRequest(
+        instance_uuid=instance_uuid, project_id=project_id,
+        instance=json.dumps(instance, default=str),
+        block_device_mappings=json.dumps(block_device_mappings), tags=json.dumps(tags),
+    ))
+
+
+def get(session: Session, instance_uuid: str) -> BuildRequest | None:
+    """The build request of a server, or None once it was placed or deleted."""
+    row = session.scalar(select(models.BuildRequest).filter_by(instance_uuid=instance_uuid))
+    return _from_row(row) if row else None
+
+
+def get_all(session: Session, project_id: str | None) -> list[BuildRequest]:
+    """Pending servers of a project (all when None)."""
+    query = select(models.BuildRequest)
+    if project_id is not None:
+        query = query.filter_by(project_id=project_id)
+    return [_from_row(r) for r in session.scalars(query)]
+
+
+def delete(session: Session, instance_uuid: str) -> bool:
+    """Remove a build request; False when it was already gone (the server was placed)."""
+    row = session.scalar(select(models.BuildRequest).filter_by(instance_uuid=instance_uuid))
+    if row is None:
+        return False
+    session.delete(row)
+    return True

@@ -1,0 +1,85 @@
+"""Compute nodes of a cell: resources and usage as the resource tracker reports them."""
+
+import dataclasses
+import datetime
+import uuid as uuidlib
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cirrus.db.base import utcnow
+from cirrus.db.cell import models
+
+
+@dataclasses.dataclass(frozen=True)
+class ComputeNode:
+    """One hypervisor node."""
+
+    id: int
+    uuid: str
+    service_id: int | None
+    host: str
+    hypervisor_hostname: str
+    hypervisor_type: str
+    hypervisor_version: int
+    host_ip: str | None
+    vcpus: int
+    memory_mb: int
+    local_gb: int
+    vcpus_used: int
+    memory_mb_used: int
+    local_gb_used: int
+    running_vms: int
+    cpu_allocation_ratio: float
+    ram_allocation_ratio: float
+    disk_allocation_ratio: float
+    reserved_host_memory_mb: int
+    reserved_host_disk_mb: int
+    reserved_host_cpus: int
+    created_at: datetime.datetime
+    updated_at: datetime.datetime | None
+
+
+_FIELDS = [f.name for f in dataclasses.fields(ComputeNode)]
+
+
+def _from_row(r: models.ComputeNode) -> ComputeNode:
+    return ComputeNode(**{k: getattr(r, k) for k in _FIELDS})
+
+
+def ensure(session: Session, host: str, nodename: str, values: dict[str, Any]) -> ComputeNode:
+    """Create or update the node of ``host``; its uuid is stable across restarts."""
+    row = session.scalar(select(models.ComputeNode).filter_by(
+        host=host, hypervisor_hostname=nodename, deleted=0))
+    if row is None:
+        row = models.ComputeNode(uuid=str(uuidlib.uuid4()), host=host,
+                                 hypervisor_hostname=nodename, **values)
+        session.add(row)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.updated_at = utcnow()
+    session.flush()
+    return _from_row(row)
+
+
+def update_usage(session: Session, node_id: int, **usage: int) -> None:
+    """Store the tracker's usage totals."""
+    row = session.get(models.ComputeNode, node_id)
+    if row is not None:
+        for key, value in usage.items():
+            setattr(row, key, value)
+        row.updated_at = utcnow()
+
+
+def get_all(session: Session) -> list[ComputeNode]:
+    """Every live node of the cell."""
+    return [_from_row(r) for r in session.scalars(
+        select(models.ComputeNode).filter_by(deleted=0).order_by(models.ComputeNode.id))]
+
+
+def get_by_id(session: Session, node_id: int) -> ComputeNode | None:
+    """One node by database id."""
+    row = session.get(models.ComputeNode, node_id)
+    return _from_row(row) if row and not row.deleted else None

@@ -1,0 +1,362 @@
+"""Servers in a cell database, with the rows that hang off them loaded in bulk."""
+
+import dataclasses
+import datetime
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from cirrus import exception
+from cirrus.db.base import utcnow
+from cirrus.db.cell import models
+from cirrus.objects.flavor_spec import FlavorSpec
+
+_UNSET: Any = object()
+
+
+@dataclasses.dataclass
+class Instance:
+    """A server as the services see it (a snapshot; save changes with ``update``)."""
+
+    id: int
+    uuid: str
+    power_state: int
+    locked: bool
+    hidden: bool
+    created_at: datetime.datetime
+    deleted: int
+    user_id: str | None = None
+    project_id: str | None = None
+    display_name: str | None = None
+    display_description: str | None = None
+    hostname: str | None = None
+    host: str | None = None
+    node: str | None = None
+    launched_on: str | None = None
+    image_ref: str | None = None
+    kernel_id: str | None = None
+    ramdisk_id: str | None = None
+    key_name: str | None = None
+    key_data: str | None = None
+    vm_state: str | None = None
+    task_state: str | None = None
+    memory_mb: int | None = None
+    vcpus: int | None = None
+    root_gb: int | None = None
+    ephemeral_gb: int | None = None
+    instance_type_id: int | None = None
+    availability_zone: str | None = None
+    launched_at: datetime.datetime | None = None
+    terminated_at: datetime.datetime | None = None
+    scheduled_at: datetime.datetime | None = None
+    locked_by: str | None = None
+    config_drive: str | None = None
+    reservation_id: str | None = None
+    launch_index: int | None = None
+    root_device_name: str | None = None
+    user_data: str | None = None
+    access_ip_v4: str | None = None
+    access_ip_v6: str | None = None
+    progress: int | None = None
+    auto_disk_config: bool | None = None
+    os_type: str | None = None
+    architecture: str | None = None
+    ephemeral_key_uuid: str | None = None
+    updated_at: datetime.datetime | None = None
+    deleted_at: datetime.datetime | None = None
+    # Related rows.
+    flavor: FlavorSpec | None = None
+    old_flavor: FlavorSpec | None = None
+    new_flavor: FlavorSpec | None = None
+    metadata: dict[str, str] = dataclasses.field(default_factory=dict)
+    system_metadata: dict[str, str] = dataclasses.field(default_factory=dict)
+    tags: list[str] = dataclasses.field(default_factory=list)
+    fault: dict[str, Any] | None = None
+    network_info: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    volumes: list[tuple[str, bool]] = dataclasses.field(default_factory=list)
+    """(volume id, delete_on_termination) of attached volumes."""
+
+
+_COLUMNS = [c.key for c in models.Instance.__table__.columns]
+
+
+def _flavors_json(cur: FlavorSpec | None, old: FlavorSpec | None,
+                  new: FlavorSpec | None) -> str:
+    return json.dumps({
+        "cur": cur.to_dict() if cur else None,
+        "old": old.to_dict() if old else None,
+        "new": new.to_dict() if new else None,
+    })
+
+
+def _spec(value: dict[str, Any] | None) -> FlavorSpec | None:
+    return FlavorSpec.from_dict(value) if value else None
+
+
+def create(
+    session: Session,
+    values: dict[str, Any],
+    flavor: FlavorSpec,
+    metadata: dict[str, str] | None = None,
+    system_metadata: dict[str, str] | None = None,
+    tags: Sequence[str] = (),
+    keypairs: list[dict[str, Any]] | None = None,
+) -> Instance:
+    """Insert a server and its related rows."""
+    row = models.Instance(**{k: v for k, v in values.items() if k in _COLUMNS})
+    session.add(row)
+    session.flush()
+    session.add(models.InstanceExtra(
+        instance_uuid=row.uuid, flavor=_flavors_json(flavor, None, None),
+        keypairs=json.dumps(keypairs or []),
+    ))
+    session.add(models.InstanceInfoCache(instance_uuid=row.uuid, network_info="[]"))
+    for k, v in (metadata or {}).items():
+        session.add(models.InstanceMetadata(instance_uuid=row.uuid, key=k, value=v))
+    for k, v in (system_metadata or {}).items():
+        session.add(models.InstanceSystemMetadata(instance_uuid=row.uuid, key=k, value=v))
+    for tag in tags:
+        session.add(models.Tag(resource_id=row.uuid, tag=tag))
+    session.flush()
+    return get_by_uuid(session, row.uuid)
+
+
+def _attach_related(session: Session, rows: Sequence[models.Instance]) -> list[Instance]:
+    if not rows:
+        return []
+    uuids = [r.uuid for r in rows]
+    out = {r.uuid: Instance(**{k: getattr(r, k) for k in _COLUMNS}) for r in rows}
+    for ex in session.scalars(
+        select(models.InstanceExtra).where(models.InstanceExtra.instance_uuid.in_(uuids))
+    ):
+        flavors = json.loads(ex.flavor or "{}")
+        inst = out[ex.instance_uuid]
+        inst.flavor = _spec(flavors.get("cur"))
+        inst.old_flavor = _spec(flavors.get("old"))
+        inst.new_flavor = _spec(flavors.get("new"))
+    for md in session.scalars(select(models.InstanceMetadata).where(
+            models.InstanceMetadata.instance_uuid.in_(uuids),
+            models.InstanceMetadata.deleted == 0)):
+        out[md.instance_uuid].metadata[md.key] = md.value or ""
+    for smd in session.scalars(select(models.InstanceSystemMetadata).where(
+            models.InstanceSystemMetadata.instance_uuid.in_(uuids),
+            models.InstanceSystemMetadata.deleted == 0)):
+        out[smd.instance_uuid].system_metadata[smd.key] = smd.value or ""
+    for tag in session.scalars(select(models.Tag).where(models.Tag.resource_id.in_(uuids))):
+        out[tag.resource_id].tags.append(tag.tag)
+    for cache in session.scalars(select(models.InstanceInfoCache).where(
+            models.InstanceInfoCache.instance_uuid.in_(uuids))):
+        out[cache.instance_uuid].network_info = json.loads(cache.network_info or "[]")
+    for bdm in session.scalars(select(models.BlockDeviceMapping).where(
+            models.BlockDeviceMapping.instance_uuid.in_(uuids),
+            models.BlockDeviceMapping.deleted == 0,
+            models.BlockDeviceMapping.volume_id.is_not(None)).order_by(
+                models.BlockDeviceMapping.id)):
+        out[bdm.instance_uuid].volumes.append((bdm.volume_id or "", bdm.delete_on_termination))
+    _attach_faults(session, out)
+    return [out[u] for u in uuids]
+
+
+def _attach_faults(session: Session, out: dict[str, Instance]) -> None:
+    wanted = [u for u, i in out.items() if i.vm_state in ("error", "deleted")]
+    if not wanted:
+        return
+    faults = session.scalars(
+        select(models.InstanceFault)
+        .where(models.InstanceFault.instance_uuid.in_(wanted))
+        .order_by(models.InstanceFault.created_at.desc(), models.InstanceFault.id.desc())
+    )
+    for fault in faults:
+        inst = out[fault.instance_uuid]
+        if inst.fault is None:
+            inst.fault = {"code": fault.code, "message": fault.message or "",
+                          "details": fault.details or "", "created": fault.created_at,
+                          "host": fault.host}
+
+
+def get_by_uuid(session: Session, uuid: str, *, read_deleted: bool = False) -> Instance:
+    """The server ``uuid``; raises InstanceNotFound."""
+    query = select(models.Instance).filter_by(uuid=uuid)
+    if not read_deleted:
+        query = query.filter_by(deleted=0)
+    row = session.scalar(query)
+    if row is None:
+        raise exception.InstanceNotFound(instance_id=uuid)
+    return _attach_related(session, [row])[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class Filters:
+    """Server list filters, already validated by the API."""
+
+    project_id: str | None = None
+    uuids: tuple[str, ...] | None = None
+    host: str | None = None
+    states: tuple[tuple[str, str | None], ...] | None = None
+    changes_since: datetime.datetime | None = None
+    changes_before: datetime.datetime | None = None
+    deleted: bool | None = False
+    include_hidden: bool = False
+    exact: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def _apply_filters(query: Any, f: Filters) -> Any:
+    m = models.Instance
+    if f.project_id is not None:
+        query = query.where(m.project_id == f.project_id)
+    if f.uuids is not None:
+        query = query.where(m.uuid.in_(f.uuids))
+    if f.host is not None:
+        query = query.where(m.host == f.host)
+    if f.deleted is not None:
+        query = query.where(m.deleted != 0) if f.deleted else query.where(m.deleted == 0)
+    if not f.include_hidden:
+        query = query.where(m.hidden.is_(False))
+    if f.changes_since is not None:
+        query = query.where(or_(m.updated_at >= f.changes_since,
+                                and_(m.updated_at.is_(None), m.created_at >= f.changes_since)))
+    if f.changes_before is not None:
+        query = query.where(or_(m.updated_at <= f.changes_before,
+                                and_(m.updated_at.is_(None), m.created_at <= f.changes_before)))
+    if f.states:
+        conds = [
+            and_(m.vm_state == vm, m.task_state == task) if task else m.vm_state == vm
+            for vm, task in f.states
+        ]
+        query = query.where(or_(*conds))
+    for key, value in f.exact.items():
+        query = query.where(getattr(m, key) == value)
+    return query
+
+
+def get_all(
+    session: Session,
+    filters: Filters,
+    *,
+    limit: int | None = None,
+    sort_keys: Sequence[str] = ("created_at", "id"),
+    descending: bool = True,
+) -> list[Instance]:
+    """Servers matching ``filters``, newest first by default."""
+    m = models.Instance
+    query = _apply_filters(select(m), filters)
+    cols = [getattr(m, k) for k in sort_keys]
+    query = query.order_by(*[c.desc() if descending else c.asc() for c in cols])
+    if limit is not None:
+        query = query.limit(limit)
+    return _attach_related(session, list(session.scalars(query)))
+
+
+def update_instance(
+    session: Session,
+    uuid: str,
+    *,
+    expected_task_state: Any = _UNSET,
+    expected_vm_state: Any = _UNSET,
+    **changes: Any,
+) -> Instance:
+    """Change columns of a server, optionally only if it is in the expected state.
+
+    Raises:
+        UnexpectedTaskState: the task or vm state differs from what the caller expected.
+        InstanceNotFound: no such live server.
+    """
+    m = models.Instance
+    stmt = update(m).where(m.uuid == uuid, m.deleted == 0)
+    expected = []
+    if expected_task_state is not _UNSET:
+        states = _as_tuple(expected_task_state)
+        expected.append(("task", states))
+        stmt = stmt.where(_in_or_null(m.task_state, states))
+    if expected_vm_state is not _UNSET:
+        states = _as_tuple(expected_vm_state)
+        expected.append(("vm", states))
+        stmt = stmt.where(_in_or_null(m.vm_state, states))
+    changes = {k: v for k, v in changes.items() if k in _COLUMNS}
+    changes["updated_at"] = utcnow()
+    result = session.execute(stmt.values(**changes))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        current = get_by_uuid(session, uuid)
+        raise exception.UnexpectedTaskState(
+            expected=expected, actual=(current.vm_state, current.task_state))
+    return get_by_uuid(session, uuid)
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    return tuple(value) if isinstance(value, list | tuple | set | frozenset) else (value,)
+
+
+def _in_or_null(column: Any, states: tuple[Any, ...]) -> Any:
+    values = [s for s in states if s is not None]
+    cond = column.in_(values) if values else None
+    if None in states:
+        return column.is_(None) if cond is None else or_(cond, column.is_(None))
+    return cond
+
+
+def set_flavors(
+    session: Session, uuid: str, cur: FlavorSpec | None, old: FlavorSpec | None,
+    new: FlavorSpec | None,
+) -> None:
+    """Store the current, old and new flavor of a server."""
+    session.execute(update(models.InstanceExtra).where(
+        models.InstanceExtra.instance_uuid == uuid).values(flavor=_flavors_json(cur, old, new)))
+
+
+def set_network_info(session: Session, uuid: str, network_info: list[dict[str, Any]]) -> None:
+    """Replace the cached network info of a server."""
+    session.execute(update(models.InstanceInfoCache).where(
+        models.InstanceInfoCache.instance_uuid == uuid).values(
+            network_info=json.dumps(network_info), updated_at=utcnow()))
+
+
+def add_fault(session: Session, uuid: str, code: int, message: str, details: str,
+              host: str | None) -> None:
+    """Record why a server failed."""
+    session.add(models.InstanceFault(instance_uuid=uuid, code=code, message=message[:255],
+                                     details=details, host=host))
+
+
+def soft_delete(session: Session, uuid: str) -> None:
+    """Mark a server and its metadata deleted; history (actions, faults) stays readable."""
+    now = utcnow()
+    row = session.scalar(select(models.Instance).filter_by(uuid=uuid, deleted=0))
+    if row is None:
+        raise exception.InstanceNotFound(instance_id=uuid)
+    row.deleted = row.id
+    row.deleted_at = now
+    row.terminated_at = row.terminated_at or now
+    row.vm_state = "deleted"
+    row.task_state = None
+    row.power_state = 0
+    for model in (models.InstanceMetadata, models.InstanceSystemMetadata,
+                  models.InstanceExtra, models.InstanceInfoCache):
+        session.execute(update(model).where(model.instance_uuid == uuid)
+                        .values(deleted=model.id, deleted_at=now))
+
+
+def count_by_project(session: Session, project_id: str) -> tuple[int, int, int]:
+    """(instances, vcpus, memory_mb) used by a project's live servers in this cell."""
+    from sqlalchemy import func
+
+    m = models.Instance
+    row = session.execute(
+        select(func.count(m.id), func.coalesce(func.sum(m.vcpus), 0),
+               func.coalesce(func.sum(m.memory_mb), 0))
+        .where(m.project_id == project_id, m.deleted == 0)
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def uuids_on_hosts(session: Session, hosts: Iterable[str]) -> dict[str, set[str]]:
+    """Host -> uuids of live servers on it."""
+    m = models.Instance
+    out: dict[str, set[str]] = {}
+    for host, uuid in session.execute(
+        select(m.host, m.uuid).where(m.host.in_(list(hosts)), m.deleted == 0)
+    ):
+        out.setdefault(host, set()).add(uuid)
+    return out

@@ -1,0 +1,73 @@
+"""Instance mappings: the single authority on which cell holds a server."""
+
+import dataclasses
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from cirrus import exception
+from cirrus.db.api import models
+from cirrus.db.base import utcnow
+
+
+@dataclasses.dataclass(frozen=True)
+class InstanceMapping:
+    """Where a server lives; ``cell_id`` None while it waits in a build request."""
+
+    instance_uuid: str
+    cell_id: int | None
+    project_id: str
+    user_id: str | None
+    queued_for_delete: bool
+
+
+def _from_row(row: models.InstanceMapping) -> InstanceMapping:
+    return InstanceMapping(row.instance_uuid, row.cell_id, row.project_id, row.user_id,
+                           row.queued_for_delete)
+
+
+def create(session: Session, instance_uuid: str, project_id: str, user_id: str | None,
+           cell_id: int | None = None) -> InstanceMapping:
+    """Map a new server (usually before it has a cell)."""
+    row = models.InstanceMapping(instance_uuid=instance_uuid, project_id=project_id,
+                                 user_id=user_id, cell_id=cell_id)
+    session.add(row)
+    session.flush()
+    return _from_row(row)
+
+
+def get(session: Session, instance_uuid: str) -> InstanceMapping:
+    """The mapping of a server; raises InstanceMappingNotFound."""
+    row = session.scalar(select(models.InstanceMapping).filter_by(instance_uuid=instance_uuid))
+    if row is None:
+        raise exception.InstanceMappingNotFound(uuid=instance_uuid)
+    return _from_row(row)
+
+
+def set_cell(session: Session, instance_uuid: str, cell_id: int) -> None:
+    """Point a server's mapping at a cell: the moment the server becomes visible there."""
+    session.execute(update(models.InstanceMapping)
+                    .where(models.InstanceMapping.instance_uuid == instance_uuid)
+                    .values(cell_id=cell_id, updated_at=utcnow()))
+
+
+def mark_deleted(session: Session, instance_uuid: str) -> None:
+    """Queue a mapping for archival once its server is deleted."""
+    session.execute(update(models.InstanceMapping)
+                    .where(models.InstanceMapping.instance_uuid == instance_uuid)
+                    .values(queued_for_delete=True, updated_at=utcnow()))
+
+
+def by_project(session: Session, project_id: str | None) -> list[InstanceMapping]:
+    """Live mappings of a project (all projects when None)."""
+    query = select(models.InstanceMapping).filter_by(queued_for_delete=False)
+    if project_id is not None:
+        query = query.filter_by(project_id=project_id)
+    return [_from_row(r) for r in session.scalars(query)]
+
+
+def delete(session: Session, instance_uuid: str) -> None:
+    """Remove a mapping outright (a build request deleted before scheduling)."""
+    row = session.scalar(select(models.InstanceMapping).filter_by(instance_uuid=instance_uuid))
+    if row is not None:
+        session.delete(row)

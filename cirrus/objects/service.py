@@ -1,0 +1,96 @@
+"""Services of a cell and their heartbeats."""
+
+import dataclasses
+import datetime
+import uuid as uuidlib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cirrus.db.base import utcnow
+from cirrus.db.cell import models
+
+# Bumped when a compute learns a new RPC method; the API compares the minimum across cells.
+SERVICE_VERSION = 70
+
+
+@dataclasses.dataclass(frozen=True)
+class Service:
+    """A service binary on a host."""
+
+    id: int
+    uuid: str
+    host: str
+    binary: str
+    topic: str | None
+    disabled: bool
+    disabled_reason: str | None
+    forced_down: bool
+    last_seen_up: datetime.datetime | None
+    updated_at: datetime.datetime | None
+    created_at: datetime.datetime
+    version: int
+
+    def is_up(self, down_time: int, now: datetime.datetime | None = None) -> bool:
+        """Whether its heartbeat is fresher than ``down_time`` seconds."""
+        if self.forced_down or self.last_seen_up is None:
+            return False
+        now = now or utcnow()
+        return (now - self.last_seen_up).total_seconds() <= down_time
+
+
+def _from_row(r: models.Service) -> Service:
+    return Service(r.id, r.uuid, r.host, r.binary, r.topic, r.disabled, r.disabled_reason,
+                   r.forced_down, r.last_seen_up, r.updated_at, r.created_at, r.version)
+
+
+def register(session: Session, host: str, binary: str, topic: str | None) -> Service:
+    """Create or refresh the service row at start-up."""
+    row = session.scalar(select(models.Service).filter_by(host=host, binary=binary, deleted=0))
+    now = utcnow()
+    if row is None:
+        row = models.Service(uuid=str(uuidlib.uuid4()), host=host, binary=binary, topic=topic,
+                             version=SERVICE_VERSION, last_seen_up=now)
+        session.add(row)
+    else:
+        row.version = SERVICE_VERSION
+        row.last_seen_up = now
+    session.flush()
+    return _from_row(row)
+
+
+def heartbeat(session: Session, service_id: int) -> None:
+    """Record that a service is alive."""
+    row = session.get(models.Service, service_id)
+    if row is not None:
+        row.last_seen_up = utcnow()
+        row.report_count += 1
+        row.updated_at = row.last_seen_up
+
+
+def get_all(session: Session, binary: str | None = None, host: str | None = None) -> list[Service]:
+    """Live service rows, optionally filtered."""
+    query = select(models.Service).filter_by(deleted=0)
+    if binary:
+        query = query.filter_by(binary=binary)
+    if host:
+        query = query.filter_by(host=host)
+    return [_from_row(r) for r in session.scalars(query.order_by(models.Service.id))]
+
+
+def get_by_host_binary(session: Session, host: str, binary: str) -> Service | None:
+    """One service, or None."""
+    row = session.scalar(select(models.Service).filter_by(host=host, binary=binary, deleted=0))
+    return _from_row(row) if row else None
+
+
+def update_status(session: Session, service_id: int, **changes: object) -> Service | None:
+    """Change disabled / disabled_reason / forced_down."""
+    row = session.get(models.Service, service_id)
+    if row is None or row.deleted:
+        return None
+    for key, value in changes.items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
+    session.flush()
+    return _from_row(row)

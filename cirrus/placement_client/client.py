@@ -1,0 +1,217 @@
+"""Typed client of the Placement API: microversions, consumer generations, 409 retries."""
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from cirrus import exception
+
+LOG = logging.getLogger(__name__)
+
+VERSION = "1.39"
+Resources = Mapping[str, int]
+Allocations = Mapping[str, Resources]  # provider uuid -> resource class -> amount
+
+
+class ConsumerGenerationConflict(exception.PlacementError):
+    msg_fmt = "Consumer %(consumer)s changed concurrently."
+
+
+def _is_concurrent_update(resp: httpx.Response) -> bool:
+    if resp.status_code != 409:
+        return False
+    try:
+        errors = resp.json().get("errors", [])
+    except ValueError:
+        return False
+    return any(e.get("code") == "placement.concurrent_update" for e in errors)
+
+
+class PlacementClient:
+    """Placement over HTTP (in-process transport or a real URL).
+
+    Args:
+        http: the HTTP client; its base URL is placement's root.
+        token: returns the token to send.
+        retries: how often a write that lost a generation race is retried.
+    """
+
+    def __init__(self, http: httpx.Client, token: Callable[[], str], retries: int = 4) -> None:
+        self._http = http
+        self._token = token
+        self._retries = retries
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        version: str = VERSION,
+    ) -> httpx.Response:
+        """One request with the microversion header."""
+        headers = {"X-Auth-Token": self._token(), "OpenStack-API-Version": f"placement {version}"}
+        return self._http.request(method, path, json=body, params=params, headers=headers)
+
+    def _check(self, resp: httpx.Response, what: str) -> httpx.Response:
+        if resp.status_code >= 400:
+            raise exception.PlacementError(reason=f"{what}: {resp.status_code} {resp.text[:300]}")
+        return resp
+
+    # -- providers ---------------------------------------------------------------------
+
+    def ensure_provider(self, uuid: str, name: str) -> int:
+        """Create the provider if missing; returns its generation."""
+        resp = self.request("GET", f"/resource_providers/{uuid}")
+        if resp.status_code == 200:
+            return int(resp.json()["generation"])
+        resp = self.request("POST", "/resource_providers", {"uuid": uuid, "name": name})
+        if resp.status_code == 409:
+            # A provider of the same name from an earlier node record: replace it.
+            old = self.request("GET", "/resource_providers", params={"name": name}).json()
+            for rp in old.get("resource_providers", []):
+                self.request("DELETE", f"/resource_providers/{rp['uuid']}")
+            resp = self.request("POST", "/resource_providers", {"uuid": uuid, "name": name})
+        return int(self._check(resp, "create provider").json()["generation"])
+
+    def set_inventory(self, uuid: str, inventories: Mapping[str, Mapping[str, Any]]) -> None:
+        """Replace a provider's inventory, retrying generation conflicts."""
+        for _ in range(self._retries + 1):
+            gen = self._check(self.request("GET", f"/resource_providers/{uuid}"), "get provider")
+            body = {
+                "resource_provider_generation": gen.json()["generation"],
+                "inventories": inventories,
+            }
+            resp = self.request("PUT", f"/resource_providers/{uuid}/inventories", body)
+            if resp.status_code != 409:
+                self._check(resp, "set inventory")
+                return
+        raise exception.ConcurrentUpdate(what=f"inventory of provider {uuid}")
+
+    def set_aggregates(self, uuid: str, aggregates: list[str]) -> None:
+        """Put a provider in exactly these placement aggregates."""
+        for _ in range(self._retries + 1):
+            gen = self._check(self.request("GET", f"/resource_providers/{uuid}"), "get provider")
+            body = {"aggregates": aggregates,
+                    "resource_provider_generation": gen.json()["generation"]}
+            resp = self.request("PUT", f"/resource_providers/{uuid}/aggregates", body)
+            if resp.status_code != 409:
+                self._check(resp, "set aggregates")
+                return
+        raise exception.ConcurrentUpdate(what=f"aggregates of provider {uuid}")
+
+    def delete_provider(self, uuid: str) -> None:
+        """Remove a provider (missing is fine)."""
+        resp = self.request("DELETE", f"/resource_providers/{uuid}")
+        if resp.status_code not in (204, 404):
+            self._check(resp, "delete provider")
+
+    def usages(self, uuid: str) -> dict[str, int]:
+        """Resource class -> amount used on a provider."""
+        resp = self._check(self.request("GET", f"/resource_providers/{uuid}/usages"), "usages")
+        return dict(resp.json()["usages"])
+
+    # -- candidates --------------------------------------------------------------------
+
+    def allocation_candidates(
+        self,
+        resources: Resources,
+        limit: int,
+        in_tree: str | None = None,
+        member_of: list[str] | None = None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Allocation requests and provider summaries able to hold ``resources``."""
+        params: dict[str, Any] = {
+            "resources": ",".join(f"{rc}:{amt}" for rc, amt in sorted(resources.items()) if amt),
+            "limit": limit,
+        }
+        if in_tree:
+            params["in_tree"] = in_tree
+        if member_of:
+            params["member_of"] = "in:" + ",".join(member_of)
+        resp = self._check(
+            self.request("GET", "/allocation_candidates", params=params), "allocation candidates"
+        )
+        data = resp.json()
+        return list(data["allocation_requests"]), dict(data["provider_summaries"])
+
+    # -- allocations -------------------------------------------------------------------
+
+    def get_allocations(self, consumer: str) -> tuple[dict[str, dict[str, int]], int | None]:
+        """(provider -> resources, consumer generation) of a consumer; ({}, None) if none."""
+        resp = self._check(self.request("GET", f"/allocations/{consumer}"), "get allocations")
+        data = resp.json()
+        allocs = {rp: dict(v["resources"]) for rp, v in data.get("allocations", {}).items()}
+        return allocs, data.get("consumer_generation")
+
+    def put_allocations(
+        self,
+        consumer: str,
+        allocations: Allocations,
+        project_id: str,
+        user_id: str,
+        consumer_type: str = "INSTANCE",
+    ) -> bool:
+        """Replace a consumer's allocations.
+
+        Returns:
+            False when a provider lacks capacity; True on success.
+
+        Raises:
+            ConcurrentUpdate: the consumer kept changing under us.
+        """
+        for _ in range(self._retries + 1):
+            _, generation = self.get_allocations(consumer)
+            body = {
+                "allocations": {rp: {"resources": dict(r)} for rp, r in allocations.items()},
+                "project_id": project_id, "user_id": user_id,
+                "consumer_generation": generation, "consumer_type": consumer_type,
+            }
+            resp = self.request("PUT", f"/allocations/{consumer}", body)
+            if resp.status_code == 204:
+                return True
+            if _is_concurrent_update(resp):
+                LOG.debug("Consumer %s generation conflict; retrying", consumer)
+                continue
+            if resp.status_code == 409:
+                LOG.info("Claim for %s refused: %s", consumer, resp.text[:300])
+                return False
+            self._check(resp, "put allocations")
+        raise exception.ConcurrentUpdate(what=f"allocations of consumer {consumer}")
+
+    def delete_allocations(self, consumer: str) -> None:
+        """Drop all allocations of a consumer (none is fine)."""
+        resp = self.request("DELETE", f"/allocations/{consumer}")
+        if resp.status_code not in (204, 404):
+            self._check(resp, "delete allocations")
+
+    def move_allocations(
+        self, source: str, target: str, project_id: str, user_id: str,
+        target_type: str = "MIGRATION", source_type: str = "INSTANCE",
+    ) -> bool:
+        """Move every allocation of ``source`` to ``target`` in one atomic write.
+
+        Returns:
+            False when ``source`` had nothing to move.
+        """
+        for _ in range(self._retries + 1):
+            src, src_gen = self.get_allocations(source)
+            if not src:
+                return False
+            _, tgt_gen = self.get_allocations(target)
+            body = {
+                source: {"allocations": {}, "project_id": project_id, "user_id": user_id,
+                         "consumer_generation": src_gen, "consumer_type": source_type},
+                target: {"allocations": {rp: {"resources": r} for rp, r in src.items()},
+                         "project_id": project_id, "user_id": user_id,
+                         "consumer_generation": tgt_gen, "consumer_type": target_type},
+            }
+            resp = self.request("POST", "/allocations", body)
+            if resp.status_code == 204:
+                return True
+            if _is_concurrent_update(resp):
+                continue
+            self._check(resp, "move allocations")
+        raise exception.ConcurrentUpdate(what=f"allocations of consumer {source}")

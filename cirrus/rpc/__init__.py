@@ -1,0 +1,1 @@
+"""RPC over oslo.messaging: one transport per cell plus the top-level one."""
