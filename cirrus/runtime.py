@@ -40,7 +40,8 @@ class Runtime:
         self.engines = EngineRegistry()
         self.transports = TransportRegistry(conf)
         self.inprocess_app = inprocess_app
-        self._lock = threading.Lock()
+        # Re-entrant: building a client asks for its HTTP client under the same lock.
+        self._lock = threading.RLock()
         self._cells: list[CellMapping] = []
         self._cells_at = 0.0
         self._token: tuple[str, float] | None = None

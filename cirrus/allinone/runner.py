@@ -69,15 +69,16 @@ class AllInOne:
 
     def start(self) -> None:
         """Bootstrap what is missing, then start every service and the HTTP server."""
-        # Bind first: with port 0 the real port must be known before the catalog is built.
-        probe = HTTPServer(lambda e, s: [], self.options.bind_host, self.options.port, 1)
-        self.port = probe.port
-        probe.stop()
-        self.conf = build(self.options, port=self.port)
         mounts_holder: dict[str, Mounts] = {}
 
         def _dispatch(environ: dict[str, Any], start_response: Any) -> Any:
             return mounts_holder["app"](environ, start_response)
+
+        # Bind first: with port 0 the real port must be known before the catalog is built.
+        self.http = HTTPServer(_dispatch, self.options.bind_host, self.options.port,
+                               self.conf.wsgi.threads)
+        self.port = self.http.port
+        self.conf = build(self.options, port=self.port)
 
         runtime = Runtime(self.conf, inprocess_app=_dispatch)
         self.runtime = runtime
@@ -86,8 +87,6 @@ class AllInOne:
         self._start_services(runtime)
         setup.discover_hosts(runtime.engines, runtime.api_db_url)
         self._seed_globals(runtime)
-        self.http = HTTPServer(_dispatch, self.options.bind_host, self.port,
-                               self.conf.wsgi.threads)
         self.http.start()
         self.write_clouds_yaml()
         LOG.info("All-in-one ready at %s", self.base_url)

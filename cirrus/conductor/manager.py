@@ -17,6 +17,7 @@ from cirrus.compute.rpcapi import ComputeAPI
 from cirrus.context import RequestContext
 from cirrus.notifications.notifier import Notifier, instance_payload
 from cirrus.objects import build_request as br_obj
+from cirrus.objects import host_mapping as hm_obj
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import instance_action as action_obj
 from cirrus.objects import instance_mapping as im_obj
@@ -62,7 +63,7 @@ class ComputeTaskManager:
             return
         chosen = selections[0][0]
         cell = self._cell(chosen["cell_uuid"])
-        if not self._create_in_cell(ctxt, spec, cell):
+        if not self._create_in_cell(ctxt, spec, cell, chosen["service_host"]):
             return
         self._compute.build_and_run_instance(
             ctxt, cell, chosen["service_host"], instance_uuid=uuid, image=image,
@@ -76,7 +77,7 @@ class ComputeTaskManager:
         raise exception.CellMappingNotFound(uuid=cell_uuid)
 
     def _create_in_cell(self, ctxt: RequestContext, spec: RequestSpec,
-                        cell: CellMapping) -> bool:
+                        cell: CellMapping, host: str) -> bool:
         """Copy the build request into the cell and flip the mapping; False if deleted."""
         uuid = spec.instance_uuid
         with self._runtime.api_session() as s:
@@ -85,6 +86,10 @@ class ComputeTaskManager:
             LOG.info("Server %s was deleted before it reached a cell", uuid)
             self._runtime.placement.delete_allocations(uuid)
             return False
+        with self._runtime.api_session() as s:
+            zone = hm_obj.zone_of(hm_obj.aggregates(s), host,
+                                  self._runtime.conf.default_availability_zone)
+        br.instance["availability_zone"] = zone
         self._create_instance(ctxt, cell, br, spec.flavor, vm_state=VmState.BUILDING)
         with self._runtime.api_session() as s:
             im_obj.set_cell(s, uuid, cell.id)

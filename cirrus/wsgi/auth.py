@@ -35,6 +35,7 @@ class RequestIdMiddleware:
     ) -> None:
         """Echo the request id on every response, errors included."""
         del resource, succeeded
+        REQUEST_ID.set("-")
         rid = req.context.get("request_id")
         if rid:
             for name in self._headers:

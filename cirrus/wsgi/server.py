@@ -47,7 +47,8 @@ class HTTPServer:
     def stop(self) -> None:
         """Stop serving and join the worker threads."""
         self._server.stop()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
 
 
 def inprocess_client(app: WSGIApp, base_url: str, **kwargs: Any) -> httpx.Client:

@@ -1,0 +1,1 @@
+"""Helpers importable by every test tier (never by production modules)."""

@@ -1,0 +1,25 @@
+"""One all-in-one per test process; tests create their own servers and clean up."""
+
+import pytest
+
+from cirrus.testing import fixtures
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory):
+    with fixtures.deployment(tmp_path_factory.mktemp("aio")) as aio:
+        yield aio
+
+
+@pytest.fixture(scope="session")
+def member(cloud):
+    conn = fixtures.sdk(cloud, "cirrus")
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def admin(cloud):
+    conn = fixtures.sdk(cloud, "cirrus-admin")
+    yield conn
+    conn.close()
