@@ -52,6 +52,7 @@ def build(options: Options, port: int | None = None) -> cfg.ConfigOpts:
         "wsgi": {"bind_host": options.bind_host, "bind_port": port or options.port},
         # The in-memory broker has no heartbeats to send.
         "oslo_messaging_rabbit": {"heartbeat_timeout_threshold": 0},
+        "oslo_messaging_notifications": {"driver": ["messagingv2"]},
     }
     return build_config(
         argv=[f"--config-file={f}" for f in options.config_files], defaults=overrides)

@@ -104,8 +104,8 @@ def find_server(state: APIState, ctx: RequestContext, server_id: str, *,
         if build_req is None:
             raise exception.InstanceNotFound(instance_id=server_id)
         return Located(mapping, None, None, build_req)
-    if mapping.queued_for_delete and not read_deleted:
-        raise exception.InstanceNotFound(instance_id=server_id)
+    # A mapping queued for delete still leads to its cell: the server stays visible, in
+    # task_state deleting, until its compute has finished.
     cell = runtime.cell_by_id(mapping.cell_id)
     with runtime.cell_session(cell) as s:
         inst = instance_obj.get_by_uuid(s, server_id, read_deleted=read_deleted)

@@ -23,3 +23,14 @@ def admin(cloud):
     conn = fixtures.sdk(cloud, "cirrus-admin")
     yield conn
     conn.close()
+
+
+@pytest.fixture(scope="session")
+def notifications(cloud):
+    from cirrus.testing.notifications import NotificationCollector
+
+    urls = [c.transport_url for c in cloud.runtime.cells() if not c.is_cell0]
+    collector = NotificationCollector(cloud.runtime.transports,
+                                      [cloud.conf.transport_url, *urls])
+    yield collector
+    collector.stop()
