@@ -14,10 +14,9 @@ def validator(schema: dict[str, Any]) -> jsonschema.Draft4Validator:
 
 
 def _field(error: jsonschema.ValidationError) -> str:
-    path = [str(p) for p in error.absolute_path]
-    if error.validator == "required":
-        return path[-1] if path else "body"
-    return "/".join(path) if path else "body"
+    # Nova names the innermost property (``flavorRef``, not ``server/flavorRef``).
+    path = [str(p) for p in error.absolute_path if not isinstance(p, int)]
+    return path[-1] if path else "body"
 
 
 def validate(v: jsonschema.Draft4Validator, body: Any) -> None:
