@@ -4,10 +4,13 @@ transport_url and rpc_response_timeout are oslo.messaging's own options, registe
 the rest of its options by cirrus.conf.opts.
 """
 
+import socket
+
 from oslo_config import cfg
 
 OPTS = [
-    cfg.StrOpt("host", default="localhost", help="Name of this service's host."),
+    cfg.StrOpt("host", default=socket.gethostname(), sample_default="<hostname>",
+               help="Name of this service's host."),
     cfg.StrOpt("state_path", default="/var/lib/cirrus", help="Top-level directory for state."),
     cfg.BoolOpt(
         "allow_resize_to_same_host",

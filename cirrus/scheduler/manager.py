@@ -76,7 +76,11 @@ class SchedulerManager:
         needs_instances = bool(request.scheduler_hints or request.instance_group)
         hosts = self._hosts.get_host_states(ctxt, summaries, with_instances=needs_instances)
         hosts = _restrict([h for h in hosts if h.uuid in by_rp], request)
-        passed, report = filters_mod.run_filters(self._filters, hosts, request)
+        if request.force_hosts:
+            # As in Nova, a host forced by an admin skips the filters.
+            passed, report = hosts, filters_mod.run_filters([], hosts, request)[1]
+        else:
+            passed, report = filters_mod.run_filters(self._filters, hosts, request)
         if not passed:
             raise exception.NoValidHost(reason=report.message())
         weighed = [w.host for w in weighers_mod.weigh_hosts(self._weighers, passed, request)]

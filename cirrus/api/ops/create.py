@@ -104,11 +104,22 @@ def _image(state: APIState, req: CreateRequest, flavor: FlavorSpec,
     return image
 
 
+def _forced_host(state: APIState, ctx: RequestContext, zone: str | None) -> tuple[str, ...]:
+    """``zone:host`` (or ``zone:host:node``) pins a server to a host, for admins only."""
+    parts = (zone or "").split(":")
+    if len(parts) < 2 or not parts[1]:
+        return ()
+    state.policy.authorize(ctx, rules.CREATE_FORCED_HOST, {"project_id": ctx.project_id})
+    return (parts[1],)
+
+
 def _check_zone(state: APIState, zone: str | None) -> str | None:
     if not zone:
         default: str | None = state.runtime.conf.default_schedule_zone
         return default
     zone_name = zone.split(":", 1)[0]
+    if not zone_name:
+        return None
     with state.runtime.api_session() as s:
         zones = {a.availability_zone for a in hm_obj.aggregates(s) if a.availability_zone}
     zones.add(state.runtime.conf.default_availability_zone)
@@ -164,6 +175,7 @@ def create_servers(state: APIState, ctx: RequestContext,
     image = _image(state, req, flavor, ctx)
     networks = external.check_networks(state, ctx, req.networks)
     zone = _check_zone(state, req.availability_zone)
+    forced = _forced_host(state, ctx, req.availability_zone)
     keypair = _keypair(state, ctx, req.key_name)
     _check_user_data(req.user_data)
     _check_quota(state, ctx, flavor, req.max_count)
@@ -180,7 +192,7 @@ def create_servers(state: APIState, ctx: RequestContext,
             flavor=flavor, image=image, availability_zone=zone,
             scheduler_hints={k: v if isinstance(v, list) else [v]
                              for k, v in req.hints.items()},
-            is_bfv=_boot_volume(req) is not None,
+            is_bfv=_boot_volume(req) is not None, force_hosts=forced,
         )
         with state.runtime.api_session() as s:
             br_obj.create(s, uuid, ctx.project_id or "", values, list(req.block_devices),

@@ -1,0 +1,240 @@
+"""A two-cell deployment of separate processes on RabbitMQ and PostgreSQL or MariaDB."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+BIN = Path(sys.executable).parent
+RABBIT = "rabbit://guest:guest@127.0.0.1:5672"
+BACKENDS = {
+    "postgresql": ("postgresql+psycopg2://postgres@127.0.0.1:5432/{db}",
+                   "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"),
+    "mariadb": ("mysql+pymysql://root@127.0.0.1:3306/{db}?charset=utf8mb4",
+                "mysql+pymysql://root@127.0.0.1:3306/mysql"),
+}
+CELLS = ("cell1", "cell2")
+HOSTS = {cell: [f"{cell}-host1", f"{cell}-host2"] for cell in CELLS}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rabbitmqctl(*args):
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+class RealDeployment:
+    """Creates databases and vhosts, configures and runs every service as a process."""
+
+    def __init__(self, backend, workdir: Path):
+        self.backend = backend
+        self.workdir = workdir
+        self.tag = secrets.token_hex(3)
+        self.procs = {}
+        self.port = free_port()
+        self.url_tpl, self.admin_url = BACKENDS[backend]
+        names = ["api", "services", "placement", "cell0", *CELLS]
+        self.dbs = {n: f"cirrus_{self.tag}_{n}" for n in names}
+        self.vhosts = {n: f"cirrus_{self.tag}_{n}" for n in ("top", *CELLS)}
+
+    def db_url(self, name):
+        return self.url_tpl.format(db=self.dbs[name])
+
+    # -- infrastructure -------------------------------------------------------------
+
+    def create_infra(self):
+        engine = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            for db in self.dbs.values():
+                conn.execute(sa.text(f"CREATE DATABASE {db}"))
+        engine.dispose()
+        for vhost in self.vhosts.values():
+            rabbitmqctl("add_vhost", vhost)
+            rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+
+    def drop_infra(self):
+        engine = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            for db in self.dbs.values():
+                if self.backend == "postgresql":
+                    conn.execute(sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        f"WHERE datname = '{db}'"))
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {db}"))
+        engine.dispose()
+        for vhost in self.vhosts.values():
+            try:
+                rabbitmqctl("delete_vhost", vhost)
+            except subprocess.CalledProcessError:
+                pass
+
+    # -- configuration ---------------------------------------------------------------
+
+    def write_config(self):
+        base = self.workdir / "cirrus.conf"
+        endpoint = f"http://127.0.0.1:{self.port}"
+        base.write_text(f"""[DEFAULT]
+transport_url = {RABBIT}/{self.vhosts['top']}
+state_path = {self.workdir}
+report_interval = 2
+service_down_time = 30
+[api_database]
+connection = {self.db_url('api')}
+[services_database]
+connection = {self.db_url('services')}
+[placement_database]
+connection = {self.db_url('placement')}
+[token]
+signing_key = {secrets.token_urlsafe(24)}
+[keystone]
+public_endpoint = {endpoint}
+[wsgi]
+bind_port = {self.port}
+[oslo_messaging_notifications]
+driver = messagingv2
+""")
+        clients = self.workdir / "clients.conf"
+        clients.write_text(f"""[placement]
+endpoint_override = {endpoint}/placement
+[glance]
+endpoint_override = {endpoint}/image
+[neutron]
+endpoint_override = {endpoint}/network
+[cinder]
+endpoint_override = {endpoint}/volume
+""")
+        for cell in CELLS:
+            (self.workdir / f"{cell}.conf").write_text(f"""[DEFAULT]
+transport_url = {RABBIT}/{self.vhosts[cell]}
+[database]
+connection = {self.db_url(cell)}
+""")
+        self.base, self.clients = base, clients
+
+    def manage(self, *args):
+        cmd = [str(BIN / "cirrus-manage"), "--config-file", str(self.base), *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
+        assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
+        return proc.stdout
+
+    def setup_databases(self):
+        self.manage("api_db_sync")
+        self.manage("services_db_sync")
+        self.manage("placement_db_sync")
+        self.manage("map_cell0", "--database-connection", self.db_url("cell0"))
+        for cell in CELLS:
+            self.manage("create_cell", "--name", cell, "--transport-url",
+                        f"{RABBIT}/{self.vhosts[cell]}", "--database-connection",
+                        self.db_url(cell))
+        self.admin_password = secrets.token_urlsafe(12)
+        self.manage("bootstrap", "--admin-password", self.admin_password)
+        self.manage("project_create", "demo")
+        self.demo_password = secrets.token_urlsafe(12)
+        self.manage("user_create", "demo", "--password", self.demo_password)
+        for role in ("member", "reader"):
+            self.manage("role_add", "--user", "demo", "--project", "demo", "--role", role)
+        self.manage("flavor_defaults")
+
+    # -- processes ------------------------------------------------------------------
+
+    def spawn(self, name, binary, *configs, args=()):
+        log = open(self.workdir / f"{name}.log", "w")  # noqa: SIM115
+        cmd = [str(BIN / binary)]
+        for conf in configs:
+            cmd += ["--config-file", str(conf)]
+        cmd += list(args)
+        self.procs[name] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                             env=dict(os.environ, PYTHONUNBUFFERED="1")), log)
+
+    def start(self):
+        self.spawn("api", "cirrus-api", self.base)
+        self.wait_http()
+        self.spawn("scheduler", "cirrus-scheduler", self.base, self.clients)
+        self.spawn("superconductor", "cirrus-conductor", self.base, self.clients)
+        for cell in CELLS:
+            cell_conf = self.workdir / f"{cell}.conf"
+            self.spawn(f"{cell}-conductor", "cirrus-conductor", self.base, self.clients,
+                       cell_conf, args=["--cell", cell])
+            for host in HOSTS[cell]:
+                self.spawn(host, "cirrus-compute", self.base, self.clients, cell_conf,
+                           args=["--host", host])
+        self.wait_computes()
+        out = self.manage("discover_hosts")
+        assert out.count("Mapped") == 4, out
+
+    def wait_http(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/compute/v2.1").status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise AssertionError("cirrus-api did not come up\n" + self.logs())
+
+    def wait_computes(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            count = 0
+            for cell in CELLS:
+                engine = sa.create_engine(self.db_url(cell))
+                with engine.connect() as conn:
+                    count += conn.execute(sa.text(
+                        "SELECT count(*) FROM compute_nodes WHERE deleted = 0")).scalar()
+                engine.dispose()
+            if count == 4:
+                return
+            time.sleep(0.5)
+        raise AssertionError("computes did not register\n" + self.logs())
+
+    def check_alive(self):
+        dead = {n: p.returncode for n, (p, _) in self.procs.items() if p.poll() is not None}
+        if dead:
+            raise AssertionError(f"processes exited: {dead}\n" + self.logs())
+
+    def logs(self, lines=40):
+        out = []
+        for name in self.procs:
+            path = self.workdir / f"{name}.log"
+            tail = path.read_text().splitlines()[-lines:] if path.exists() else []
+            out.append(f"--- {name} ---\n" + "\n".join(tail))
+        return "\n".join(out)
+
+    def stop(self):
+        for proc, _ in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc, log in self.procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+
+    def clouds_yaml(self):
+        path = self.workdir / "clouds.yaml"
+        auth = f"http://127.0.0.1:{self.port}/identity"
+        path.write_text(f"""clouds:
+  admin:
+    auth: {{auth_url: {auth}, username: admin, password: "{self.admin_password}",
+            project_name: admin, user_domain_name: Default, project_domain_name: Default}}
+    identity_api_version: 3
+  demo:
+    auth: {{auth_url: {auth}, username: demo, password: "{self.demo_password}",
+            project_name: demo, user_domain_name: Default, project_domain_name: Default}}
+    identity_api_version: 3
+""")
+        return path

@@ -1,0 +1,80 @@
+"""Boot and delete across two cells with every service a separate process."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openstack
+import sqlalchemy as sa
+from openstack import config as os_config
+
+from cirrus.testing.waiters import wait_for
+
+BIN = Path(sys.executable).parent
+
+
+def _conn(real, cloud):
+    cfg = os_config.OpenStackConfig(config_files=[str(real.clouds_yaml())])
+    return openstack.connection.Connection(config=cfg.get_one(cloud))
+
+
+def _mapping_cell(real, uuid):
+    engine = sa.create_engine(real.db_url("api"))
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT c.name FROM instance_mappings m JOIN cell_mappings c ON c.id = m.cell_id "
+            "WHERE m.instance_uuid = :u"), {"u": uuid}).first()
+    engine.dispose()
+    return row[0] if row else None
+
+
+def _allocations(conn, uuid):
+    resp = conn.session.get(f"/allocations/{uuid}", endpoint_filter={
+        "service_type": "placement"}, headers={"OpenStack-API-Version": "placement 1.39"})
+    return resp.json()["allocations"]
+
+
+def test_boot_delete_both_cells(real):
+    admin = _conn(real, "admin")
+    demo = _conn(real, "demo")
+    data = hashlib.sha256(b"cirros").digest() * 4096
+    image = admin.image.create_image(name="cirros", data=data, disk_format="qcow2",
+                                     container_format="bare", visibility="public")
+    assert admin.image.get_image(image.id).checksum == hashlib.md5(data).hexdigest()  # noqa: S324
+    servers = {}
+    for cell in ("cell1", "cell2"):
+        server = admin.compute.create_server(
+            name=f"real-{cell}", flavor_id="1", image_id=image.id, networks="none",
+            availability_zone=f"nova:{cell}-host1")
+        servers[cell] = admin.compute.wait_for_server(server, wait=120, interval=0.5)
+    for cell, server in servers.items():
+        assert server.status == "ACTIVE"
+        assert server.compute_host == f"{cell}-host1"
+        assert _mapping_cell(real, server.id) == cell
+        allocs = _allocations(admin, server.id)
+        assert [a["resources"] for a in allocs.values()] == [
+            {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}]
+    assert {s.id for s in admin.compute.servers(all_projects=True)} >= {
+        s.id for s in servers.values()}
+    for server in servers.values():
+        admin.compute.delete_server(server)
+        admin.compute.wait_for_delete(server, wait=120, interval=0.5)
+        assert _allocations(admin, server.id) == {}
+    # The demo member boots with the CLI and sees only its own server.
+    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=str(real.clouds_yaml()))
+    out = subprocess.run([str(BIN / "openstack"), "--os-cloud", "demo", "server", "create",
+                          "--flavor", "m1.tiny", "--image", "cirros", "--nic", "none",
+                          "--wait", "-f", "json", "cli-real"], env=env, capture_output=True,
+                         text=True, timeout=180, check=False)
+    assert out.returncode == 0, out.stderr + real.logs()
+    created = json.loads(out.stdout)
+    assert created["status"] == "ACTIVE"
+    assert [s.id for s in demo.compute.servers()] == [created["id"]]
+    subprocess.run([str(BIN / "openstack"), "--os-cloud", "demo", "server", "delete",
+                    "--wait", "cli-real"], env=env, check=True, timeout=180,
+                   capture_output=True)
+    wait_for(lambda: not list(demo.compute.servers()), 30, what="server list empty")
+    real.check_alive()
