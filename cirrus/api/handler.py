@@ -1,17 +1,63 @@
 """Every URL of the compute API, as data (paths are relative to /compute)."""
 
-from cirrus.api.handlers import server_actions, servers, versions
+from cirrus.api.handlers import (
+    availability_zones,
+    flavors,
+    hypervisors,
+    instance_actions,
+    keypairs,
+    limits,
+    quota_sets,
+    server_actions,
+    server_external_events,
+    servers,
+    services,
+    versions,
+)
 from cirrus.wsgi.routes import RouteTable
 
 ROUTES: RouteTable = [
     ("/", {"GET": versions.list_versions}),
     ("/v2.1", {"GET": versions.get_version}),
+    ("/openapi.json", {"GET": versions.get_openapi}),
     ("/v2.1/servers", {"GET": servers.list_servers, "POST": servers.create_server}),
     ("/v2.1/servers/detail", {"GET": servers.list_servers_detail}),
     ("/v2.1/servers/{server_id}", {"GET": servers.get_server, "PUT": servers.update_server,
                                    "DELETE": servers.delete_server}),
     ("/v2.1/servers/{server_id}/action", {"POST": server_actions.server_action}),
+    ("/v2.1/servers/{server_id}/os-instance-actions", {"GET": instance_actions.list_actions}),
+    ("/v2.1/servers/{server_id}/os-instance-actions/{request_id}",
+     {"GET": instance_actions.get_action}),
+    ("/v2.1/flavors", {"GET": flavors.list_flavors, "POST": flavors.create_flavor}),
+    ("/v2.1/flavors/detail", {"GET": flavors.list_flavors_detail}),
+    ("/v2.1/flavors/{flavor_id}", {"GET": flavors.get_flavor, "PUT": flavors.update_flavor,
+                                   "DELETE": flavors.delete_flavor}),
+    ("/v2.1/flavors/{flavor_id}/action", {"POST": flavors.flavor_action}),
+    ("/v2.1/flavors/{flavor_id}/os-flavor-access", {"GET": flavors.list_flavor_access}),
+    ("/v2.1/flavors/{flavor_id}/os-extra_specs", {"GET": flavors.list_extra_specs,
+                                                  "POST": flavors.create_extra_specs}),
+    ("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}",
+     {"GET": flavors.get_extra_spec, "PUT": flavors.update_extra_spec,
+      "DELETE": flavors.delete_extra_spec}),
+    ("/v2.1/os-services", {"GET": services.list_services}),
+    ("/v2.1/os-services/{service_id}", {"PUT": services.update_service,
+                                        "DELETE": services.delete_service}),
+    ("/v2.1/os-hypervisors", {"GET": hypervisors.list_hypervisors}),
+    ("/v2.1/os-hypervisors/detail", {"GET": hypervisors.list_hypervisors_detail}),
+    ("/v2.1/os-hypervisors/statistics", {"GET": hypervisors.get_statistics}),
+    ("/v2.1/os-hypervisors/{hypervisor_id}", {"GET": hypervisors.get_hypervisor}),
+    ("/v2.1/os-availability-zone", {"GET": availability_zones.list_zones}),
+    ("/v2.1/os-availability-zone/detail", {"GET": availability_zones.list_zones_detail}),
+    ("/v2.1/limits", {"GET": limits.get_limits}),
+    ("/v2.1/os-quota-sets/{project_id}", {"GET": quota_sets.get_quota_set,
+                                          "PUT": quota_sets.update_quota_set}),
+    ("/v2.1/os-quota-sets/{project_id}/detail", {"GET": quota_sets.get_quota_set_detail}),
+    ("/v2.1/os-quota-sets/{project_id}/defaults", {"GET": quota_sets.get_quota_defaults}),
+    ("/v2.1/os-keypairs", {"GET": keypairs.list_keypairs, "POST": keypairs.create_keypair}),
+    ("/v2.1/os-keypairs/{keypair_name}", {"GET": keypairs.get_keypair,
+                                          "DELETE": keypairs.delete_keypair}),
+    ("/v2.1/os-server-external-events", {"POST": server_external_events.create_events}),
 ]
 
 # Served without a token: clients discover versions before they authenticate.
-PUBLIC_PATHS = (r"^/?$", r"^/v2\.1/?$", r"^/v2/?$")
+PUBLIC_PATHS = (r"^/?$", r"^/v2\.1/?$", r"^/v2/?$", r"^/openapi\.json$")

@@ -25,6 +25,14 @@ def list_versions(state: object, req: falcon.Request, resp: falcon.Response) -> 
     resp.media = {"versions": [v2, _v21(req)]}
 
 
+def get_openapi(state: object, req: falcon.Request, resp: falcon.Response) -> None:
+    """GET /openapi.json: the generated OpenAPI document."""
+    del state, req
+    from cirrus.api import openapi
+
+    resp.media = openapi.document()
+
+
 def get_version(state: object, req: falcon.Request, resp: falcon.Response) -> None:
     """GET /v2.1: the version document clients negotiate microversions from."""
     del state

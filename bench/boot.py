@@ -1,0 +1,113 @@
+"""Boot throughput and server-list latency of the all-in-one (fake driver).
+
+Prints servers booted per second, with a Placement claim rate measured in the same run as
+the baseline (every boot makes one claim), then the p50/p95 of GET /servers/detail with
+``--servers`` servers spread over two cells.
+
+    python bench/boot.py [--servers 1000] [--parallel 16]
+"""
+
+import argparse
+import sys
+import time
+import uuid
+from concurrent import futures
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cirrus import log  # noqa: E402
+from cirrus.objects import quota  # noqa: E402
+from cirrus.testing import fixtures  # noqa: E402
+from cirrus.testing.waiters import wait_for  # noqa: E402
+
+
+def _token(aio):
+    conn = fixtures.sdk(aio, "cirrus")
+    with aio.runtime.api_session() as s:
+        for resource in ("instances", "cores", "ram"):
+            quota.set_limit(s, conn.current_project_id, resource, -1)
+    return conn.session.get_token(), conn.image.find_image("cirros").id
+
+
+def _boot_many(aio, count, parallel, token, image):
+    url = f"{aio.base_url}/compute/v2.1/servers"
+    headers = {"X-Auth-Token": token, "OpenStack-API-Version": "compute 2.90"}
+    body = {"server": {"name": "bench", "flavorRef": "1", "imageRef": image,
+                       "networks": "none"}}
+    with httpx.Client(headers=headers, timeout=120) as client:
+        def _one(_):
+            resp = client.post(url, json=body)
+            resp.raise_for_status()
+            return resp.json()["server"]["id"]
+
+        start = time.perf_counter()
+        with futures.ThreadPoolExecutor(parallel) as pool:
+            ids = list(pool.map(_one, range(count)))
+        detail = f"{url}/detail?limit=1000"
+
+        def _all_active():
+            servers = client.get(detail, params={"status": "ACTIVE"}).json()["servers"]
+            return len(servers) >= count
+
+        wait_for(_all_active, timeout=max(120, count), interval=0.2, what="all ACTIVE")
+        return ids, time.perf_counter() - start
+
+
+def _claim_baseline(aio, count):
+    placement = aio.runtime.placement
+    rp = next(iter(aio.computes.values())).tracker.node().uuid
+    start = time.perf_counter()
+    for _ in range(count):
+        consumer = str(uuid.uuid4())
+        placement.put_allocations(consumer, {rp: {"VCPU": 1, "MEMORY_MB": 1, "DISK_GB": 1}},
+                                  "bench", "bench")
+        placement.delete_allocations(consumer)
+    return (time.perf_counter() - start) / count
+
+
+def _list_latency(aio, token, rounds):
+    url = f"{aio.base_url}/compute/v2.1/servers/detail"
+    headers = {"X-Auth-Token": token, "OpenStack-API-Version": "compute 2.90"}
+    samples = []
+    with httpx.Client(headers=headers, timeout=60) as client:
+        for _ in range(rounds):
+            start = time.perf_counter()
+            resp = client.get(url)
+            samples.append(time.perf_counter() - start)
+            resp.raise_for_status()
+        count = len(resp.json()["servers"])
+    samples.sort()
+    return count, samples[len(samples) // 2], samples[int(len(samples) * 0.95) - 1]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--servers", type=int, default=1000)
+    parser.add_argument("--parallel", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=40)
+    args = parser.parse_args()
+    log.setup(level=40)
+    with fixtures.deployment() as aio:
+        token, image = _token(aio)
+        claim = _claim_baseline(aio, 50)
+        _, elapsed = _boot_many(aio, args.servers, args.parallel, token, image)
+        rate = args.servers / elapsed
+        count, p50, p95 = _list_latency(aio, token, args.rounds)
+    rows = [
+        ("placement claim+release (baseline)", f"{1 / claim:8.1f} /s", "1.00"),
+        (f"boot to ACTIVE, {args.parallel} parallel", f"{rate:8.1f} /s", f"{rate * claim:.2f}"),
+        ("target boots", "    50.0 /s", ""),
+        (f"GET /servers/detail p50 ({count} servers)", f"{p50 * 1000:8.1f} ms", ""),
+        (f"GET /servers/detail p95 ({count} servers)", f"{p95 * 1000:8.1f} ms", ""),
+        ("target detail p50", "   150.0 ms", ""),
+    ]
+    print(f"{'measure':45} {'value':>12} {'ratio':>6}")  # noqa: T201
+    for name, value, ratio in rows:
+        print(f"{name:45} {value:>12} {ratio:>6}")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
