@@ -259,3 +259,27 @@ class AttachmentNotFound(NotFound):
 
 class InvalidVolume(Invalid):
     msg_fmt = "Invalid volume: %(reason)s"
+
+
+class InvalidKeypair(Invalid):
+    msg_fmt = "Keypair data is invalid: %(reason)s"
+
+
+class KeypairLimitExceeded(Forbidden):
+    msg_fmt = "Quota exceeded, too many key pairs."
+
+
+class ServiceNotFound(NotFound):
+    msg_fmt = "Service %(service_id)s could not be found."
+
+
+class HostBinaryNotFound(NotFound):
+    msg_fmt = "Compute host %(host)s with binary %(binary)s could not be found."
+
+
+class HypervisorNotFound(NotFound):
+    msg_fmt = "Hypervisor with ID '%(hypervisor_id)s' could not be found."
+
+
+class MarkerNotFound(NotFound):
+    msg_fmt = "Marker %(marker)s could not be found."

@@ -1,7 +1,7 @@
 """initial API schema
 
 Revision ID: a0001
-Revises: 
+Revises:
 Create Date: 2026-12-02 03:42:53.112346
 """
 from alembic import op

@@ -1,7 +1,7 @@
 """initial cell schema
 
 Revision ID: c0001
-Revises: 
+Revises:
 Create Date: 2026-12-02 03:42:53.683701
 """
 from alembic import op

@@ -1,0 +1,59 @@
+"""Lookups by id and paged, ordered reads shared by the services."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, UnaryExpression, and_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from cirrus.db.base import ServicesBase
+
+T = TypeVar("T", bound=ServicesBase)
+
+
+def get_by_uuid(
+    session: Session, model: type[T], ident: str, *, for_update: bool = False
+) -> T | None:
+    """The row of ``model`` whose UUID primary key is ``ident``, or None.
+
+    Anything that is not a UUID finds nothing without reaching the database, so a name
+    or a stray byte in a URL is a plain "not found" on every engine.
+    """
+    try:
+        canonical = str(uuid.UUID(ident))
+    except ValueError:
+        return None
+    return session.get(model, canonical, with_for_update=for_update)
+
+
+def fetch_page(
+    session: Session,
+    model: type[T],
+    id_column: InstrumentedAttribute[str],
+    *,
+    conds: Sequence[ColumnElement[bool]],
+    order: Sequence[UnaryExpression[Any]],
+    marker: str | None,
+    limit: int | None,
+) -> list[T]:
+    """The rows after ``marker`` in ``order`` that match ``conds``, at most ``limit``.
+
+    The caller checks beforehand that ``marker`` names a row the requester may see. The
+    ordering should end with the id column so that it is total.
+    """
+    stmt = select(id_column)
+    if marker is not None and conds:
+        # NOTE: the marker row joins the ordered ids even when the filters exclude it, so
+        # the page starts where the marker sorts: keyset semantics without keyset SQL.
+        stmt = stmt.where(or_(and_(*conds), id_column == marker))
+    elif conds:
+        stmt = stmt.where(*conds)
+    ids = list(session.scalars(stmt.order_by(*order)))
+    start = ids.index(marker) + 1 if marker is not None and marker in ids else 0
+    page = ids[start:] if limit is None else ids[start : start + limit]
+    rows = {
+        getattr(r, id_column.key): r
+        for r in session.scalars(select(model).where(id_column.in_(page)))
+    }
+    return [rows[i] for i in page]

@@ -1,0 +1,129 @@
+"""The filesystem image store: image bytes streamed to files, hashed on the way in."""
+
+import dataclasses
+import errno
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from cirrus import exception
+
+HASH_ALGO = "sha512"
+DEFAULT_SIZE_CAP = 1 << 40  # Glance's default image_size_cap: 1 TiB
+_CHUNK = 1 << 16
+_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+Reader = Callable[[int], bytes]
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredData:
+    """What the store learnt while writing an image's bytes."""
+
+    size: int
+    checksum: str
+    """MD5 hex digest, Glance's legacy ``checksum``."""
+    hash_algo: str
+    hash_value: str
+    """Hex digest with ``hash_algo`` (Glance's ``os_hash_value``)."""
+
+
+class FilesystemStore:
+    """Image bytes as one file per image under ``root``.
+
+    Args:
+        root: directory of the files; created when missing.
+        size_cap: largest image accepted, in bytes.
+        reserve: bytes of free space the store never uses, so a full store cannot starve
+            the rest of the host.
+    """
+
+    def __init__(self, root: Path, *, size_cap: int = DEFAULT_SIZE_CAP, reserve: int = 0) -> None:
+        self.root = root
+        self.size_cap = size_cap
+        self.reserve = reserve
+        root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, image_id: str) -> Path:
+        """Where the bytes of ``image_id`` live."""
+        return self.root / image_id
+
+    def free_bytes(self) -> int:
+        """Bytes an upload may still use."""
+        return max(0, shutil.disk_usage(self.root).free - self.reserve)
+
+    def write(self, image_id: str, read: Reader, expected_size: int | None) -> StoredData:
+        """Stream ``read`` into the file of ``image_id``, hashing as it goes.
+
+        The bytes go to a temporary file first and replace the image's file only when
+        complete, so a failed upload never leaves partial data under the image's name.
+
+        Args:
+            image_id: the image the bytes belong to.
+            read: returns up to n bytes per call, and b"" at the end.
+            expected_size: the declared length of the data, when known.
+
+        Raises:
+            ImageSizeLimitExceeded: the data is larger than ``size_cap``.
+            ImageStorageFull: the store has no room for the data.
+            Invalid: the data ended before ``expected_size`` bytes.
+        """
+        budget = self._check_room(expected_size)
+        tmp = self.root / f".{image_id}.{uuid.uuid4().hex}.partial"
+        md5 = hashlib.md5(usedforsecurity=False)
+        digest = hashlib.new(HASH_ALGO)
+        size = 0
+        try:
+            with tmp.open("xb") as out:
+                while chunk := read(_CHUNK):
+                    size += len(chunk)
+                    if size > budget:
+                        raise self._too_big(size, budget)
+                    md5.update(chunk)
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if expected_size is not None and size != expected_size:
+                raise exception.Invalid(
+                    f"Image data ended after {size} of {expected_size} bytes."
+                )
+            tmp.replace(self.path(image_id))
+        except OSError as exc:
+            if exc.errno in _FULL_ERRNOS:
+                raise exception.ImageStorageFull(reason=os.strerror(exc.errno)) from exc
+            raise
+        finally:
+            tmp.unlink(missing_ok=True)
+        return StoredData(size, md5.hexdigest(), HASH_ALGO, digest.hexdigest())
+
+    def _check_room(self, expected_size: int | None) -> int:
+        free = self.free_bytes()
+        if expected_size is not None:
+            if expected_size > self.size_cap:
+                raise exception.ImageSizeLimitExceeded(size=expected_size, limit=self.size_cap)
+            if expected_size > free:
+                raise exception.ImageStorageFull(
+                    reason=f"{expected_size} bytes requested, {free} available"
+                )
+        return min(self.size_cap, free)
+
+    def _too_big(self, size: int, budget: int) -> exception.CirrusException:
+        if size > self.size_cap:
+            return exception.ImageSizeLimitExceeded(size=size, limit=self.size_cap)
+        return exception.ImageStorageFull(reason=f"the data exceeds the {budget} bytes free")
+
+    def open(self, image_id: str) -> BinaryIO | None:
+        """The bytes of ``image_id`` for reading, or None when it has none."""
+        try:
+            return self.path(image_id).open("rb")
+        except FileNotFoundError:
+            return None
+
+    def delete(self, image_id: str) -> None:
+        """Remove the bytes of ``image_id``; nothing happens when there are none."""
+        self.path(image_id).unlink(missing_ok=True)
