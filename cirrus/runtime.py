@@ -71,6 +71,18 @@ class Runtime:
         with self.engines.session(cell.database_connection) as session:
             yield session
 
+    @contextmanager
+    def cell_reader(self, cell: CellMapping) -> Iterator[Session]:
+        """A read-only transaction on ``cell``'s database."""
+        with self.engines.reader(cell.database_connection) as session:
+            yield session
+
+    @contextmanager
+    def api_reader(self) -> Iterator[Session]:
+        """A read-only transaction on the API database."""
+        with self.engines.reader(self.api_db_url) as session:
+            yield session
+
     def cells(self, *, refresh: bool = False) -> list[CellMapping]:
         """All cells (cell0 first), cached briefly: they change only by operator action."""
         with self._lock:

@@ -92,7 +92,7 @@ def find_server(state: APIState, ctx: RequestContext, server_id: str, *,
     if not is_uuid_like(server_id):
         raise exception.InstanceNotFound(instance_id=server_id)
     runtime = state.runtime
-    with runtime.api_session() as s:
+    with runtime.api_reader() as s:
         try:
             mapping = im_obj.get(s, server_id)
         except exception.InstanceMappingNotFound:
@@ -107,7 +107,7 @@ def find_server(state: APIState, ctx: RequestContext, server_id: str, *,
     # A mapping queued for delete still leads to its cell: the server stays visible, in
     # task_state deleting, until its compute has finished.
     cell = runtime.cell_by_id(mapping.cell_id)
-    with runtime.cell_session(cell) as s:
+    with runtime.cell_reader(cell) as s:
         inst = instance_obj.get_by_uuid(s, server_id, read_deleted=read_deleted)
     return Located(mapping, cell, inst, None)
 

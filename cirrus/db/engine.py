@@ -4,6 +4,8 @@ One registry lives in each process; every cell's engine is looked up by the URL 
 its cell mapping, so a targeted context needs no global state.
 """
 
+from __future__ import annotations
+
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, *, readonly: bool = False) -> None:
     # NOTE: pysqlite's own transaction handling issues a deferred BEGIN that upgrades to a
     # write lock mid-transaction and fails with "database is locked" under concurrency;
     # take the write lock up front with BEGIN IMMEDIATE instead.
@@ -28,12 +30,15 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
+    # Readers take no lock up front: WAL lets them run beside the one writer.
+    begin = "BEGIN" if readonly else "BEGIN IMMEDIATE"
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(begin)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, readonly: bool = False) -> Engine:
     """Create an engine for ``url`` with the settings Cirrus relies on."""
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
@@ -44,7 +49,7 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": 30}
             )
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, readonly=readonly)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -56,19 +61,41 @@ class EngineRegistry:
         self._lock = threading.Lock()
         self._engines: dict[str, Engine] = {}
         self._makers: dict[str, sessionmaker[Session]] = {}
+        self._readers: dict[str, sessionmaker[Session]] = {}
 
     def engine(self, url: str) -> Engine:
         """The engine for ``url``."""
         with self._lock:
-            if url not in self._engines:
-                self._engines[url] = make_engine(url)
-                self._makers[url] = sessionmaker(self._engines[url], expire_on_commit=False)
-            return self._engines[url]
+            return self._engine_unlocked(url)
 
     def sessionmaker(self, url: str) -> sessionmaker[Session]:
         """The session factory for ``url``."""
         self.engine(url)
         return self._makers[url]
+
+    def _reader_maker(self, url: str) -> sessionmaker[Session]:
+        with self._lock:
+            if url not in self._readers:
+                if url.startswith("sqlite") and url not in ("sqlite://", "sqlite:///:memory:"):
+                    engine = make_engine(url, readonly=True)
+                    self._engines[f"reader:{url}"] = engine
+                    self._readers[url] = sessionmaker(engine, expire_on_commit=False)
+                else:
+                    self._readers[url] = self._makers.get(url) or sessionmaker(
+                        self._engine_unlocked(url), expire_on_commit=False)
+            return self._readers[url]
+
+    def _engine_unlocked(self, url: str) -> Engine:
+        if url not in self._engines:
+            self._engines[url] = make_engine(url)
+            self._makers[url] = sessionmaker(self._engines[url], expire_on_commit=False)
+        return self._engines[url]
+
+    @contextmanager
+    def reader(self, url: str) -> Iterator[Session]:
+        """A read-only transaction that does not wait for writers (SQLite WAL)."""
+        with self._reader_maker(url)() as sess:
+            yield sess
 
     @contextmanager
     def session(self, url: str) -> Iterator[Session]:
@@ -83,3 +110,4 @@ class EngineRegistry:
                 engine.dispose()
             self._engines.clear()
             self._makers.clear()
+            self._readers.clear()

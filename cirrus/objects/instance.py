@@ -124,52 +124,60 @@ def create(
     return get_by_uuid(session, row.uuid)
 
 
-def _attach_related(session: Session, rows: Sequence[models.Instance]) -> list[Instance]:
+def _table(model: Any) -> Any:
+    return model.__table__
+
+
+def _attach_related(session: Session, rows: Sequence[Any]) -> list[Instance]:
+    """Build Instances from instance rows, loading related rows with one query per table.
+
+    NOTE: plain Core selects, not ORM entities: building ORM objects for hundreds of rows
+    was most of the cost of a server list.
+    """
     if not rows:
         return []
-    uuids = [r.uuid for r in rows]
-    out = {r.uuid: Instance(**{k: getattr(r, k) for k in _COLUMNS}) for r in rows}
-    for ex in session.scalars(
-        select(models.InstanceExtra).where(models.InstanceExtra.instance_uuid.in_(uuids))
-    ):
-        flavors = json.loads(ex.flavor or "{}")
-        inst = out[ex.instance_uuid]
+    out = {r["uuid"]: Instance(**{k: r[k] for k in _COLUMNS}) for r in rows}
+    uuids = list(out)
+    ex = _table(models.InstanceExtra)
+    for row in session.execute(select(ex.c.instance_uuid, ex.c.flavor).where(
+            ex.c.instance_uuid.in_(uuids))):
+        flavors = json.loads(row.flavor or "{}")
+        inst = out[row.instance_uuid]
         inst.flavor = _spec(flavors.get("cur"))
         inst.old_flavor = _spec(flavors.get("old"))
         inst.new_flavor = _spec(flavors.get("new"))
-    for md in session.scalars(select(models.InstanceMetadata).where(
-            models.InstanceMetadata.instance_uuid.in_(uuids),
-            models.InstanceMetadata.deleted == 0)):
-        out[md.instance_uuid].metadata[md.key] = md.value or ""
-    for smd in session.scalars(select(models.InstanceSystemMetadata).where(
-            models.InstanceSystemMetadata.instance_uuid.in_(uuids),
-            models.InstanceSystemMetadata.deleted == 0)):
-        out[smd.instance_uuid].system_metadata[smd.key] = smd.value or ""
-    for tag in session.scalars(select(models.Tag).where(models.Tag.resource_id.in_(uuids))):
-        out[tag.resource_id].tags.append(tag.tag)
-    for cache in session.scalars(select(models.InstanceInfoCache).where(
-            models.InstanceInfoCache.instance_uuid.in_(uuids))):
-        out[cache.instance_uuid].network_info = json.loads(cache.network_info or "[]")
-    for bdm in session.scalars(select(models.BlockDeviceMapping).where(
-            models.BlockDeviceMapping.instance_uuid.in_(uuids),
-            models.BlockDeviceMapping.deleted == 0,
-            models.BlockDeviceMapping.volume_id.is_not(None)).order_by(
-                models.BlockDeviceMapping.id)):
-        out[bdm.instance_uuid].volumes.append((bdm.volume_id or "", bdm.delete_on_termination))
+    for model, attr in ((models.InstanceMetadata, "metadata"),
+                        (models.InstanceSystemMetadata, "system_metadata")):
+        t = _table(model)
+        for row in session.execute(select(t.c.instance_uuid, t.c.key, t.c.value).where(
+                t.c.instance_uuid.in_(uuids), t.c.deleted == 0)):
+            getattr(out[row.instance_uuid], attr)[row.key] = row.value or ""
+    tags = _table(models.Tag)
+    for row in session.execute(select(tags.c.resource_id, tags.c.tag).where(
+            tags.c.resource_id.in_(uuids))):
+        out[row.resource_id].tags.append(row.tag)
+    cache = _table(models.InstanceInfoCache)
+    for row in session.execute(select(cache.c.instance_uuid, cache.c.network_info).where(
+            cache.c.instance_uuid.in_(uuids))):
+        out[row.instance_uuid].network_info = json.loads(row.network_info or "[]")
+    bdm = _table(models.BlockDeviceMapping)
+    for row in session.execute(select(
+            bdm.c.instance_uuid, bdm.c.volume_id, bdm.c.delete_on_termination).where(
+            bdm.c.instance_uuid.in_(uuids), bdm.c.deleted == 0,
+            bdm.c.volume_id.is_not(None)).order_by(bdm.c.id)):
+        out[row.instance_uuid].volumes.append((row.volume_id, row.delete_on_termination))
     _attach_faults(session, out)
-    return [out[u] for u in uuids]
+    return list(out.values())
 
 
 def _attach_faults(session: Session, out: dict[str, Instance]) -> None:
     wanted = [u for u, i in out.items() if i.vm_state in ("error", "deleted")]
     if not wanted:
         return
-    faults = session.scalars(
-        select(models.InstanceFault)
-        .where(models.InstanceFault.instance_uuid.in_(wanted))
-        .order_by(models.InstanceFault.created_at.desc(), models.InstanceFault.id.desc())
-    )
-    for fault in faults:
+    t = _table(models.InstanceFault)
+    rows = session.execute(select(t).where(t.c.instance_uuid.in_(wanted)).order_by(
+        t.c.created_at.desc(), t.c.id.desc()))
+    for fault in rows:
         inst = out[fault.instance_uuid]
         if inst.fault is None:
             inst.fault = {"code": fault.code, "message": fault.message or "",
@@ -179,10 +187,11 @@ def _attach_faults(session: Session, out: dict[str, Instance]) -> None:
 
 def get_by_uuid(session: Session, uuid: str, *, read_deleted: bool = False) -> Instance:
     """The server ``uuid``; raises InstanceNotFound."""
-    query = select(models.Instance).filter_by(uuid=uuid)
+    t = _table(models.Instance)
+    query = select(t).where(t.c.uuid == uuid)
     if not read_deleted:
-        query = query.filter_by(deleted=0)
-    row = session.scalar(query)
+        query = query.where(t.c.deleted == 0)
+    row = session.execute(query).mappings().first()
     if row is None:
         raise exception.InstanceNotFound(instance_id=uuid)
     return _attach_related(session, [row])[0]
@@ -242,12 +251,12 @@ def get_all(
 ) -> list[Instance]:
     """Servers matching ``filters``, newest first by default."""
     m = models.Instance
-    query = _apply_filters(select(m), filters)
+    query = _apply_filters(select(_table(m)), filters)
     cols = [getattr(m, k) for k in sort_keys]
     query = query.order_by(*[c.desc() if descending else c.asc() for c in cols])
     if limit is not None:
         query = query.limit(limit)
-    return _attach_related(session, list(session.scalars(query)))
+    return _attach_related(session, list(session.execute(query).mappings()))
 
 
 def update_instance(

@@ -70,7 +70,7 @@ def list_servers(state: APIState, ctx: RequestContext, query: ListQuery) -> List
 
     def _fetch(cctx: RequestContext) -> list[Instance]:
         assert cctx.cell is not None
-        with runtime.cell_session(cctx.cell) as s:
+        with runtime.cell_reader(cctx.cell) as s:
             return instance_obj.get_all(s, filters)
 
     results = scatter_gather(ctx, cells, float(runtime.conf.api.list_cell_timeout), _fetch,
@@ -103,7 +103,7 @@ def _wants_build_requests(query: ListQuery) -> bool:
 
 def _build_requests(state: APIState,
                     query: ListQuery) -> list[tuple[CellMapping | None, Instance, bool]]:
-    with state.runtime.api_session() as s:
+    with state.runtime.api_reader() as s:
         brs = br_obj.get_all(s, query.project_id)
     return [(None, build_request_instance(br), True) for br in brs]
 
