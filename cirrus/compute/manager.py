@@ -12,6 +12,7 @@ with warnings.catch_warnings():
 from sqlalchemy.orm import Session
 
 from cirrus import exception
+from cirrus.compute import network
 from cirrus.compute.drivers.base import ComputeDriver, GuestSpec
 from cirrus.compute.resource_tracker import ResourceTracker
 from cirrus.context import RequestContext
@@ -95,7 +96,7 @@ class ComputeManager:
         self._notify(ctxt, inst, "create.start")
         try:
             with self._event(ctxt, instance_uuid, "build_and_run_instance"):
-                inst = self._build(ctxt, inst, image, node)
+                inst = self._build(ctxt, inst, image, node, requested_networks or [])
         except Exception as exc:
             LOG.exception("Build of %s failed", instance_uuid)
             self._fail_build(ctxt, instance_uuid, exc)
@@ -104,15 +105,23 @@ class ComputeManager:
         self._notify(ctxt, inst, "create.end")
 
     def _build(self, ctxt: RequestContext, inst: Instance, image: dict[str, Any],
-               node: str | None) -> Instance:
+               node: str | None, requested_networks: list[dict[str, Any]]) -> Instance:
         del ctxt
         node = node or self.tracker.node().hypervisor_hostname
         inst = self._update(inst.uuid, expected_task_state=[TaskState.SCHEDULING, None],
-                            task_state=TaskState.SPAWNING, host=self.host, node=node,
+                            task_state=TaskState.NETWORKING, host=self.host, node=node,
                             launched_on=self.host)
+        vifs = network.allocate_for_instance(
+            self.runtime, inst.uuid, inst.project_id or "", self.host,
+            inst.availability_zone or "nova", requested_networks) if requested_networks else []
+        with self._session() as s:
+            instance_obj.set_network_info(s, inst.uuid, vifs)
+        inst = self._update(inst.uuid, expected_task_state=TaskState.NETWORKING,
+                            task_state=TaskState.SPAWNING)
         assert inst.flavor is not None
         guest = GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid,
-                          flavor=inst.flavor, image_id=inst.image_ref)
+                          flavor=inst.flavor, image_id=inst.image_ref,
+                          network_info=tuple(vifs))
         self.driver.spawn(guest, image)
         return self._update(
             inst.uuid, expected_task_state=TaskState.SPAWNING, vm_state=VmState.ACTIVE,
@@ -122,6 +131,7 @@ class ComputeManager:
     def _fail_build(self, ctxt: RequestContext, uuid: str, exc: Exception) -> None:
         try:
             self.driver.destroy(uuid)
+            network.deallocate_for_instance(self.runtime, uuid)
         except Exception:
             LOG.exception("Cleanup of guest %s failed", uuid)
         with self._session() as s:
@@ -145,6 +155,7 @@ class ComputeManager:
         self._notify(ctxt, inst, "delete.start")
         with self._event(ctxt, instance_uuid, "terminate_instance"):
             self.driver.destroy(instance_uuid)
+            network.deallocate_for_instance(self.runtime, instance_uuid)
             self.runtime.placement.delete_allocations(instance_uuid)
             with self._session() as s:
                 instance_obj.soft_delete(s, instance_uuid)

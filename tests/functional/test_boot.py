@@ -108,3 +108,30 @@ def test_delete_build_request_before_scheduling(cloud, member):
 
     wait_for(lambda: helpers.allocations(cloud, server.id) == {}, 10,
              what="allocations released")
+
+
+def test_boot_with_network_gets_a_port(cloud, member):
+    net = member.network.find_network("private")
+    server = helpers.boot(member, "netvm", networks=[{"uuid": net.id}])
+    server = helpers.wait_status(member, server.id, "ACTIVE")
+    ports = list(cloud.runtime.network.list_ports(device_id=server.id))
+    assert len(ports) == 1
+    port = ports[0]
+    addr = server.addresses["private"][0]
+    assert addr["addr"] == port.fixed_ips[0].ip_address
+    assert addr["OS-EXT-IPS-MAC:mac_addr"] == port.mac_address
+    assert addr["version"] == 4 and addr["OS-EXT-IPS:type"] == "fixed"
+    host = cloud.runtime.network.get_port(port.id).host_id
+    assert host.startswith("cell")
+    member.compute.delete_server(server.id)
+    helpers.wait_gone(member, server.id)
+    assert list(cloud.runtime.network.list_ports(device_id=server.id)) == []
+
+
+def test_boot_with_unknown_network_is_400(cloud, member):
+    resp = helpers.raw(cloud, member, "POST", "/servers", json={"server": {
+        "name": "x", "flavorRef": "1", "imageRef": member.image.find_image("cirros").id,
+        "networks": [{"uuid": "3a1c5b7e-0000-4000-8000-000000000000"}]}})
+    assert resp.status_code == 400
+    assert resp.json()["badRequest"]["message"] == (
+        "Network 3a1c5b7e-0000-4000-8000-000000000000 could not be found.")
