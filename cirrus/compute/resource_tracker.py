@@ -67,15 +67,11 @@ class ResourceTracker:
 
     def _update_usage(self, node: cn_obj.ComputeNode) -> None:
         with self._runtime.cell_session(self._cell) as s:
-            servers = instance_obj.get_all(
-                s, instance_obj.Filters(host=self._host, include_hidden=True))
-            vcpus = sum(i.vcpus or 0 for i in servers)
-            ram = sum(i.memory_mb or 0 for i in servers)
-            disk = sum((i.root_gb or 0) + (i.ephemeral_gb or 0) for i in servers)
+            count, vcpus, ram, disk = instance_obj.usage_on_host(s, self._host)
             cn_obj.update_usage(
                 s, node.id, vcpus_used=vcpus,
                 memory_mb_used=ram + node.reserved_host_memory_mb,
-                local_gb_used=disk, running_vms=len(servers))
+                local_gb_used=disk, running_vms=count)
 
     def refresh_usage(self) -> None:
         """Recompute usage after a server arrived or left."""

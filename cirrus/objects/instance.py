@@ -347,6 +347,20 @@ def soft_delete(session: Session, uuid: str) -> None:
                         .values(deleted=model.id, deleted_at=now))
 
 
+def usage_on_host(session: Session, host: str) -> tuple[int, int, int, int]:
+    """(servers, vcpus, memory_mb, disk_gb) of the live servers on ``host``, hidden included."""
+    from sqlalchemy import func
+
+    m = models.Instance
+    row = session.execute(
+        select(func.count(m.id), func.coalesce(func.sum(m.vcpus), 0),
+               func.coalesce(func.sum(m.memory_mb), 0),
+               func.coalesce(func.sum(m.root_gb + m.ephemeral_gb), 0))
+        .where(m.host == host, m.deleted == 0)
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
 def count_by_project(session: Session, project_id: str) -> tuple[int, int, int]:
     """(instances, vcpus, memory_mb) used by a project's live servers in this cell."""
     from sqlalchemy import func

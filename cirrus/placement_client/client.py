@@ -153,8 +153,13 @@ class PlacementClient:
         project_id: str,
         user_id: str,
         consumer_type: str = "INSTANCE",
+        *,
+        new_consumer: bool = False,
     ) -> bool:
         """Replace a consumer's allocations.
+
+        With ``new_consumer`` the first attempt assumes the consumer does not exist yet
+        (generation null) and saves a round trip; a conflict falls back to reading it.
 
         Returns:
             False when a provider lacks capacity; True on success.
@@ -162,8 +167,10 @@ class PlacementClient:
         Raises:
             ConcurrentUpdate: the consumer kept changing under us.
         """
+        known_new = new_consumer
         for _ in range(self._retries + 1):
-            _, generation = self.get_allocations(consumer)
+            generation = None if known_new else self.get_allocations(consumer)[1]
+            known_new = False
             body = {
                 "allocations": {rp: {"resources": dict(r)} for rp, r in allocations.items()},
                 "project_id": project_id, "user_id": user_id,

@@ -95,7 +95,7 @@ class SchedulerManager:
             alloc = by_rp[host.uuid]["allocations"]
             allocations = {rp: v["resources"] for rp, v in alloc.items()}
             if placement.put_allocations(uuid, allocations, request.project_id,
-                                         request.user_id):
+                                         request.user_id, new_consumer=True):
                 alternates = [h for h in weighed if h is not host
                               and h.cell_uuid == host.cell_uuid][:max_alts]
                 return [_selection(host, by_rp[host.uuid])] + [
