@@ -137,8 +137,9 @@ class ComputeManager:
         with self._session() as s:
             instance_obj.add_fault(s, uuid, 500, f"Build of instance {uuid} aborted: {exc}",
                                    repr(exc), self.host)
+            # As Nova does, a server whose build failed for good is on no host.
             inst = instance_obj.update_instance(s, uuid, vm_state=VmState.ERROR,
-                                                task_state=None)
+                                                task_state=None, host=None, node=None)
         # Nova keeps no allocation for a server whose build failed for good.
         self.runtime.placement.delete_allocations(uuid)
         self._notify(ctxt, inst, "create.error")
@@ -167,16 +168,20 @@ class ComputeManager:
     # -- power -------------------------------------------------------------------------
 
     def _power(self, ctxt: RequestContext, uuid: str, name: str, expected: TaskState,
-               action: Callable[[], None], vm_state: VmState) -> None:
+               action: Callable[[], None], vm_state: VmState,
+               error_state: VmState | None = None) -> None:
         inst = self._get(uuid)
         self._notify(ctxt, inst, f"{name}.start")
         try:
             with self._event(ctxt, uuid, f"{name}_instance"):
                 action()
         except Exception as exc:
+            changes: dict[str, Any] = {"task_state": None}
+            if error_state is not None:
+                changes["vm_state"] = error_state
             with self._session() as s:
                 instance_obj.add_fault(s, uuid, 500, str(exc)[:255], repr(exc), self.host)
-                instance_obj.update_instance(s, uuid, task_state=None)
+                instance_obj.update_instance(s, uuid, **changes)
             raise
         inst = self._update(uuid, expected_task_state=expected, vm_state=vm_state,
                             task_state=None, power_state=self.driver.get_power_state(uuid))
@@ -207,4 +212,6 @@ class ComputeManager:
             else:
                 self.driver.reboot(instance_uuid, reboot_type)
 
-        self._power(ctxt, instance_uuid, "reboot", expected, _reboot, VmState.ACTIVE)
+        # A failed reboot leaves the server in ERROR, from where a hard reboot recovers it.
+        self._power(ctxt, instance_uuid, "reboot", expected, _reboot, VmState.ACTIVE,
+                    error_state=VmState.ERROR)
