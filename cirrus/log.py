@@ -6,8 +6,8 @@ import logging
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s [%(request_id)s] %(message)s"
-_QUIET = ("placement.requestlog", "oslo.messaging", "oslo_messaging", "kombu", "amqp", "httpx", "alembic",
-          "stevedore", "oslo_policy", "keystonemiddleware")
+_QUIET = ("placement.requestlog", "oslo.messaging", "oslo_messaging", "kombu", "amqp", "httpx",
+          "alembic", "stevedore", "oslo_policy", "keystonemiddleware")
 
 
 class RequestIdFilter(logging.Filter):

@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker as SessionMaker  # noqa: N812  (the method is sessionmaker)
 from sqlalchemy.pool import StaticPool
 
 
@@ -60,35 +61,35 @@ class EngineRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._engines: dict[str, Engine] = {}
-        self._makers: dict[str, sessionmaker[Session]] = {}
-        self._readers: dict[str, sessionmaker[Session]] = {}
+        self._makers: dict[str, SessionMaker[Session]] = {}
+        self._readers: dict[str, SessionMaker[Session]] = {}
 
     def engine(self, url: str) -> Engine:
         """The engine for ``url``."""
         with self._lock:
             return self._engine_unlocked(url)
 
-    def sessionmaker(self, url: str) -> sessionmaker[Session]:
+    def sessionmaker(self, url: str) -> SessionMaker[Session]:
         """The session factory for ``url``."""
         self.engine(url)
         return self._makers[url]
 
-    def _reader_maker(self, url: str) -> sessionmaker[Session]:
+    def _reader_maker(self, url: str) -> SessionMaker[Session]:
         with self._lock:
             if url not in self._readers:
                 if url.startswith("sqlite") and url not in ("sqlite://", "sqlite:///:memory:"):
                     engine = make_engine(url, readonly=True)
                     self._engines[f"reader:{url}"] = engine
-                    self._readers[url] = sessionmaker(engine, expire_on_commit=False)
+                    self._readers[url] = SessionMaker(engine, expire_on_commit=False)
                 else:
-                    self._readers[url] = self._makers.get(url) or sessionmaker(
+                    self._readers[url] = self._makers.get(url) or SessionMaker(
                         self._engine_unlocked(url), expire_on_commit=False)
             return self._readers[url]
 
     def _engine_unlocked(self, url: str) -> Engine:
         if url not in self._engines:
             self._engines[url] = make_engine(url)
-            self._makers[url] = sessionmaker(self._engines[url], expire_on_commit=False)
+            self._makers[url] = SessionMaker(self._engines[url], expire_on_commit=False)
         return self._engines[url]
 
     @contextmanager

@@ -7,7 +7,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-class Timeout(AssertionError):
+class Timeout(AssertionError):  # noqa: N818  (reads as "waiting hit a timeout")
     """The condition never held."""
 
 

@@ -37,7 +37,10 @@ class _Resource:
 
 
 def add_routes(
-    app: "falcon.App[falcon.Request, falcon.Response]", routes: RouteTable, prefix: str = "", state: object | None = None
+    app: "falcon.App[falcon.Request, falcon.Response]",
+    routes: RouteTable,
+    prefix: str = "",
+    state: object | None = None,
 ) -> None:
     """Add every route of ``routes`` under ``prefix``."""
     for template, handlers in routes:

@@ -23,7 +23,7 @@ def test_boot_and_delete_in_each_cell(cloud, member, admin, notifications, zone)
 
     listed = {s.id for s in member.compute.servers()}
     assert server.id in listed
-    found = [s for s in member.compute.servers(details=True, name=f"^vm-{zone}$")]
+    found = list(member.compute.servers(details=True, name=f"^vm-{zone}$"))
     assert [s.id for s in found] == [server.id]
 
     start = notifications.wait_for(server.id, "instance.create.start")

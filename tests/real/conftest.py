@@ -36,7 +36,7 @@ def real(request, tmp_path_factory):
         dep.start()
         yield dep
     except Exception:
-        print(dep.logs())  # noqa: T201
+        print(dep.logs())
         raise
     finally:
         dep.stop()

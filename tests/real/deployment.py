@@ -1,5 +1,6 @@
 """A two-cell deployment of separate processes on RabbitMQ and PostgreSQL or MariaDB."""
 
+import contextlib
 import os
 import secrets
 import socket
@@ -73,10 +74,8 @@ class RealDeployment:
                 conn.execute(sa.text(f"DROP DATABASE IF EXISTS {db}"))
         engine.dispose()
         for vhost in self.vhosts.values():
-            try:
+            with contextlib.suppress(subprocess.CalledProcessError):
                 rabbitmqctl("delete_vhost", vhost)
-            except subprocess.CalledProcessError:
-                pass
 
     # -- configuration ---------------------------------------------------------------
 
@@ -148,7 +147,7 @@ connection = {self.db_url(cell)}
     # -- processes ------------------------------------------------------------------
 
     def spawn(self, name, binary, *configs, args=()):
-        log = open(self.workdir / f"{name}.log", "w")  # noqa: SIM115
+        log = (self.workdir / f"{name}.log").open("w")
         cmd = [str(BIN / binary)]
         for conf in configs:
             cmd += ["--config-file", str(conf)]

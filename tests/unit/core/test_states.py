@@ -1,5 +1,7 @@
 """Status derivation and the migration transition table."""
 
+import itertools
+
 import pytest
 
 from cirrus.objects import states
@@ -32,7 +34,7 @@ def test_resize_confirm_and_revert_paths_are_allowed():
     revert = [M.PRE_MIGRATING, M.MIGRATING, M.POST_MIGRATING, M.FINISHED, M.REVERTING,
               M.REVERTED]
     for path in (confirm, revert):
-        for old, new in zip(path, path[1:], strict=False):
+        for old, new in itertools.pairwise(path):
             states.check_transition(old, new)
 
 
