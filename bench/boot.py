@@ -18,10 +18,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cirrus import log  # noqa: E402
-from cirrus.objects import quota  # noqa: E402
-from cirrus.testing import fixtures  # noqa: E402
-from cirrus.testing.waiters import wait_for  # noqa: E402
+from cirrus import log
+from cirrus.objects import quota
+from cirrus.testing import fixtures
+from cirrus.testing.waiters import wait_for
 
 
 def _token(aio):
@@ -104,9 +104,9 @@ def main():
         (f"GET /servers/detail p95 ({count} servers)", f"{p95 * 1000:8.1f} ms", ""),
         ("target detail p50", "   150.0 ms", ""),
     ]
-    print(f"{'measure':45} {'value':>12} {'ratio':>6}")  # noqa: T201
+    print(f"{'measure':45} {'value':>12} {'ratio':>6}")
     for name, value, ratio in rows:
-        print(f"{name:45} {value:>12} {ratio:>6}")  # noqa: T201
+        print(f"{name:45} {value:>12} {ratio:>6}")
 
 
 if __name__ == "__main__":

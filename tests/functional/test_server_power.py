@@ -58,7 +58,7 @@ def test_failed_build_is_error_with_no_host_and_no_allocations(cloud, member, ad
         helpers.wait_gone(member, server.id)
     finally:
         for manager in cloud.computes.values():
-            manager.driver._faults.clear()  # noqa: SLF001  (left-over injections)
+            manager.driver._faults.clear()
 
 
 def test_delete_stopped_server(cloud, member):
