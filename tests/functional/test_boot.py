@@ -39,7 +39,8 @@ def test_boot_and_delete_in_each_cell(cloud, member, admin, notifications, zone)
 
 
 def test_no_valid_host_buries_server_in_cell0(cloud, member, admin):
-    flavor = admin.compute.create_flavor(name="huge", ram=10**7, vcpus=1, disk=1)
+    # Bigger than any host (32 GiB x 1.5 - 512 MiB reserved) yet within the RAM quota.
+    flavor = admin.compute.create_flavor(name="huge", ram=50000, vcpus=1, disk=1)
     try:
         server = helpers.boot(member, "too-big", flavor=flavor.id)
         server = helpers.wait_status(member, server.id, "ERROR")
