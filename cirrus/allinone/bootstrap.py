@@ -37,7 +37,7 @@ def run(runtime: Runtime, options: Options) -> None:
     setup.sync(engines, "services", runtime.conf.services_database.connection)
     setup.ensure_cell0(engines, api, sqlite_url(state, "cell0"))
     for cell in host_names(options):
-        setup.create_cell(engines, api, cell, f"kombu+memory:///{cell}",
+        setup.create_cell(engines, api, cell, f"kombu+inproc:///{cell}",
                           sqlite_url(state, cell))
     pw = passwords(state)
     identity_bootstrap.bootstrap(engines, api, pw["admin"])

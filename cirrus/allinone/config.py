@@ -41,7 +41,7 @@ def build(options: Options, port: int | None = None) -> cfg.ConfigOpts:
     state.mkdir(parents=True, exist_ok=True)
     endpoint = f"http://{options.bind_host}:{port or options.port}"
     overrides: dict[str, dict[str, object]] = {
-        "DEFAULT": {"transport_url": "kombu+memory:///top", "state_path": str(state),
+        "DEFAULT": {"transport_url": "kombu+inproc:///top", "state_path": str(state),
                     "compute_driver": options.driver, "host": "aio"},
         "api_database": {"connection": sqlite_url(state, "api")},
         "services_database": {"connection": sqlite_url(state, "services")},

@@ -6,15 +6,20 @@ from urllib.parse import urlsplit
 
 from oslo_config import cfg
 
+from cirrus.rpc import inproc
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import oslo_messaging as messaging
     from oslo_messaging._metrics.client import oslo_messaging_metrics
     from oslo_messaging._tracing.client import oslo_messaging_tracing
 
-IN_PROCESS_SCHEMES = ("kombu+memory", "memory")
+IN_PROCESS_SCHEMES = ("kombu+memory", "memory", "kombu+inproc")
 # Exceptions of these modules cross RPC as themselves, not as RemoteError.
 _REMOTE_EXMODS = ["cirrus.exception", "cirrus.placement_client.client"]
+
+
+inproc.register()
 
 
 def register_messaging_opts(conf: cfg.ConfigOpts) -> None:
