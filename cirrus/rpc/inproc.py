@@ -10,7 +10,6 @@ Select it with ``kombu+inproc:///<vhost>``; like ``kombu+memory://`` its state i
 the whole process, so cells are kept apart by topic prefixes (cirrus.rpc.transport).
 """
 
-import socket
 import threading
 import time
 from queue import Empty
@@ -33,12 +32,13 @@ class Channel(memory.Channel):  # type: ignore[misc]
     """The memory channel, announcing every message it queues."""
 
     def _put(self, queue: str, message: Any, **kwargs: Any) -> None:
-        super()._put(queue, message, **kwargs)
+        super()._put(queue, message, **kwargs)  # type: ignore[no-untyped-call]
         _notify()
 
     def _put_fanout(self, exchange: str, message: Any, routing_key: str | None = None,
                     **kwargs: Any) -> None:
-        super()._put_fanout(exchange, message, routing_key, **kwargs)
+        super()._put_fanout(  # type: ignore[no-untyped-call]
+            exchange, message, routing_key, **kwargs)
         _notify()
 
 
@@ -49,9 +49,12 @@ class Transport(memory.Transport):  # type: ignore[misc]
     driver_type = "inproc"
     driver_name = "inproc"
 
-    def drain_events(self, connection: Any, timeout: float | None = None) -> None:
+    def drain_events(  # type: ignore[override]
+        self, connection: Any, timeout: float | None = None
+    ) -> None:
         """Deliver one message, waiting (not spinning) up to ``timeout`` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        assert self.cycle is not None
         get = self.cycle.get
         while True:
             with _CHANGED:
@@ -63,7 +66,7 @@ class Transport(memory.Transport):  # type: ignore[misc]
                 pass
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                raise socket.timeout()
+                raise TimeoutError
             with _CHANGED:
                 if _GENERATION[0] == seen:
                     _CHANGED.wait(timeout=remaining if remaining is not None else 1.0)
