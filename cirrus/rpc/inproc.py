@@ -60,7 +60,7 @@ class Transport(memory.Transport):  # type: ignore[misc]
             with _CHANGED:
                 seen = _GENERATION[0]
             try:
-                get(self._deliver, timeout=timeout)
+                get(self._deliver, timeout=timeout)  # type: ignore[no-untyped-call]
                 return
             except Empty:
                 pass
