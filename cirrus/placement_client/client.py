@@ -188,6 +188,33 @@ class PlacementClient:
             self._check(resp, "put allocations")
         raise exception.ConcurrentUpdate(what=f"allocations of consumer {consumer}")
 
+    def put_new_consumers(
+        self, claims: Mapping[str, tuple[Allocations, str, str]]
+    ) -> bool:
+        """Claim for several new consumers in one atomic write.
+
+        Args:
+            claims: consumer -> (allocations, project id, user id).
+
+        Returns:
+            False when Placement refused the write (capacity or a concurrent change);
+            nothing was allocated then.
+        """
+        body = {
+            consumer: {"allocations": {rp: {"resources": dict(r)} for rp, r in allocs.items()},
+                       "project_id": project, "user_id": user, "consumer_generation": None,
+                       "consumer_type": "INSTANCE"}
+            for consumer, (allocs, project, user) in claims.items()
+        }
+        resp = self.request("POST", "/allocations", body)
+        if resp.status_code == 204:
+            return True
+        if resp.status_code == 409:
+            LOG.info("Batched claim of %d consumers refused: %s", len(claims), resp.text[:300])
+            return False
+        self._check(resp, "post allocations")
+        return False
+
     def delete_allocations(self, consumer: str) -> None:
         """Drop all allocations of a consumer (none is fine)."""
         resp = self.request("DELETE", f"/allocations/{consumer}")

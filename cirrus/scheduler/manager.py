@@ -1,5 +1,6 @@
 """select_destinations: Placement candidates, filters, weighers, then a claim per server."""
 
+import dataclasses
 import logging
 import warnings
 from concurrent import futures
@@ -15,6 +16,7 @@ from cirrus.objects.request_spec import RequestSpec
 from cirrus.runtime import Runtime
 from cirrus.scheduler import filters as filters_mod
 from cirrus.scheduler import weighers as weighers_mod
+from cirrus.scheduler.batch import Batcher, Pending
 from cirrus.scheduler.host_manager import HostManager, resources_from_flavor
 from cirrus.scheduler.host_state import HostState
 
@@ -53,6 +55,7 @@ class SchedulerManager:
         self._filters = filters_mod.load_filters(conf.filter_scheduler.enabled_filters)
         self._weighers = weighers_mod.load_weighers(
             conf.filter_scheduler.weight_classes, conf.filter_scheduler)
+        self._batcher = Batcher(self._schedule_batch)
 
     def select_destinations(
         self, ctxt: RequestContext, spec: dict[str, Any], instance_uuids: list[str],
@@ -60,22 +63,66 @@ class SchedulerManager:
     ) -> list[list[dict[str, Any]]]:
         """Choose and claim a host for each server; alternates come from the same cell.
 
+        Concurrent calls are scheduled together (cirrus.scheduler.batch).
+
         Raises:
             NoValidHost: nothing fits.
         """
         request = RequestSpec.from_dict(spec)
-        conf = self._runtime.conf
+        max_alts = self._runtime.conf.scheduler.max_attempts - 1 if return_alternates else 0
+        return self._batcher.submit(Pending(ctxt, request, instance_uuids, max_alts))
+
+    def _schedule_batch(self, batch: list[Pending]) -> None:
+        groups: dict[tuple[tuple[str, int], ...], list[Pending]] = {}
+        for pending in batch:
+            res = resources_from_flavor(pending.request.flavor, pending.request.is_bfv)
+            groups.setdefault(tuple(sorted(res.items())), []).append(pending)
+        for key, group in groups.items():
+            self._schedule_group(dict(key), group)
+
+    def _schedule_group(self, resources: dict[str, int], group: list[Pending]) -> None:
         placement = self._runtime.placement
-        resources = resources_from_flavor(request.flavor, request.is_bfv)
         alloc_reqs, summaries = placement.allocation_candidates(
-            resources, conf.scheduler.max_placement_results)
-        if not alloc_reqs:
-            raise exception.NoValidHost(reason="There are not enough hosts available.")
+            resources, self._runtime.conf.scheduler.max_placement_results)
         by_rp = {next(iter(ar["allocations"])): ar for ar in alloc_reqs
                  if len(ar["allocations"]) == 1}
-        needs_instances = bool(request.scheduler_hints or request.instance_group)
-        hosts = self._hosts.get_host_states(ctxt, summaries, with_instances=needs_instances)
-        hosts = _restrict([h for h in hosts if h.uuid in by_rp], request)
+        if not by_rp:
+            for pending in group:
+                pending.future.set_exception(exception.NoValidHost(
+                    reason="There are not enough hosts available."))
+            return
+        needs = any(p.request.scheduler_hints or p.request.instance_group for p in group)
+        states = {h.uuid: h for h in self._hosts.get_host_states(
+            group[0].ctxt, summaries, with_instances=needs) if h.uuid in by_rp}
+        plans: list[tuple[Pending, list[tuple[str, HostState, list[HostState]]]]] = []
+        for pending in group:
+            try:
+                plans.append((pending, self._plan(pending, states, resources)))
+            except exception.NoValidHost as exc:
+                pending.future.set_exception(exc)
+        claims = {uuid: (_allocations(by_rp, host), p.request.project_id, p.request.user_id)
+                  for p, picks in plans for uuid, host, _ in picks}
+        if claims and placement.put_new_consumers(claims):
+            for pending, picks in plans:
+                pending.future.set_result([_selections(host, weighed, by_rp,
+                                                       pending.max_alternates)
+                                           for _, host, weighed in picks])
+            return
+        for pending, picks in plans:
+            # The batch lost a race (or a host filled up): claim one at a time.
+            try:
+                pending.future.set_result([
+                    self._claim_one(uuid, pending.request, weighed, by_rp,
+                                    pending.max_alternates)
+                    for uuid, _, weighed in picks])
+            except Exception as exc:
+                pending.future.set_exception(exc)
+
+    def _plan(self, pending: Pending, states: dict[str, HostState],
+              resources: dict[str, int]) -> list[tuple[str, HostState, list[HostState]]]:
+        """Pick a host per server, consuming from ``states`` so later picks see it."""
+        request = pending.request
+        hosts = _restrict(list(states.values()), request)
         if request.force_hosts:
             # As in Nova, a host forced by an admin skips the filters.
             passed, report = hosts, filters_mod.run_filters([], hosts, request)[1]
@@ -84,24 +131,54 @@ class SchedulerManager:
         if not passed:
             raise exception.NoValidHost(reason=report.message())
         weighed = [w.host for w in weighers_mod.weigh_hosts(self._weighers, passed, request)]
-        max_alts = conf.scheduler.max_attempts - 1 if return_alternates else 0
-        return [self._claim_one(uuid, request, weighed, by_rp, max_alts)
-                for uuid in instance_uuids]
+        picks = []
+        for uuid in pending.instance_uuids:
+            host = next((h for h in weighed if _fits(states[h.uuid], resources)), None)
+            if host is None:
+                raise exception.NoValidHost(reason="There are not enough hosts available.")
+            states[host.uuid] = _consume(states[host.uuid], resources, uuid)
+            picks.append((uuid, host, weighed))
+        return picks
 
     def _claim_one(self, uuid: str, request: RequestSpec, weighed: list[HostState],
                    by_rp: dict[str, Any], max_alts: int) -> list[dict[str, Any]]:
         placement = self._runtime.placement
         for host in weighed:
-            alloc = by_rp[host.uuid]["allocations"]
-            allocations = {rp: v["resources"] for rp, v in alloc.items()}
-            if placement.put_allocations(uuid, allocations, request.project_id,
+            if placement.put_allocations(uuid, _allocations(by_rp, host), request.project_id,
                                          request.user_id, new_consumer=True):
-                alternates = [h for h in weighed if h is not host
-                              and h.cell_uuid == host.cell_uuid][:max_alts]
-                return [_selection(host, by_rp[host.uuid])] + [
-                    _selection(h, by_rp[h.uuid]) for h in alternates]
+                return _selections(host, weighed, by_rp, max_alts)
             LOG.info("Claim of %s on %s refused; trying the next host", uuid, host.host)
         raise exception.NoValidHost(reason="Unable to claim resources on any host.")
+
+    def stop(self) -> None:
+        """Stop the batch worker."""
+        self._batcher.stop()
+
+
+def _allocations(by_rp: dict[str, Any], host: HostState) -> dict[str, dict[str, int]]:
+    alloc = by_rp[host.uuid]["allocations"]
+    return {rp: v["resources"] for rp, v in alloc.items()}
+
+
+def _fits(host: HostState, resources: dict[str, int]) -> bool:
+    return (resources.get("VCPU", 0) <= host.free_vcpus
+            and resources.get("MEMORY_MB", 0) <= host.free_ram_mb
+            and resources.get("DISK_GB", 0) * 1024 <= host.free_disk_mb)
+
+
+def _consume(host: HostState, resources: dict[str, int], uuid: str) -> HostState:
+    return dataclasses.replace(
+        host, vcpus_used=host.vcpus_used + resources.get("VCPU", 0),
+        free_ram_mb=host.free_ram_mb - resources.get("MEMORY_MB", 0),
+        free_disk_mb=host.free_disk_mb - resources.get("DISK_GB", 0) * 1024,
+        num_instances=host.num_instances + 1, instances=host.instances | {uuid})
+
+
+def _selections(host: HostState, weighed: list[HostState], by_rp: dict[str, Any],
+                max_alts: int) -> list[dict[str, Any]]:
+    alternates = [h for h in weighed if h is not host
+                  and h.cell_uuid == host.cell_uuid][:max_alts]
+    return [_selection(h, by_rp[h.uuid]) for h in (host, *alternates)]
 
 
 def _selection(host: HostState, alloc_req: dict[str, Any]) -> dict[str, Any]:

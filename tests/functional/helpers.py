@@ -65,3 +65,12 @@ def boot(conn, name, flavor="1", zone=None, image="cirros", networks="none"):
     if zone:
         kwargs["availability_zone"] = zone
     return conn.compute.create_server(**kwargs)
+
+
+def wait_for_any(conn, server_id, statuses, timeout=60.0):
+    """Poll until the server reaches one of ``statuses`` with no task state."""
+    def _check():
+        server = conn.compute.get_server(server_id)
+        return server if server.status in statuses and not server.task_state else None
+
+    return wait_for(_check, timeout, what=f"server {server_id} in {statuses}")

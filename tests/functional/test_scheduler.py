@@ -40,3 +40,33 @@ def test_requested_cell_restricts_hosts(cloud):
         assert all(s["service_host"].startswith("cell2-") for s in selections[0])
     finally:
         cloud.runtime.placement.delete_allocations(spec.instance_uuid)
+
+
+def test_concurrent_boots_never_overfill_a_host(cloud, member, admin):
+    """Six servers that fit one per host, booted at once: four land, two find no host."""
+    from concurrent import futures
+
+    from cirrus.objects import quota
+    from tests.functional import helpers
+
+    flavor = admin.compute.create_flavor(name="one-per-host", ram=30000, vcpus=1, disk=1)
+    project = member.current_project_id
+    with cloud.runtime.api_session() as s:
+        quota.set_limit(s, project, "ram", -1)
+    try:
+        with futures.ThreadPoolExecutor(6) as pool:
+            servers = list(pool.map(
+                lambda i: helpers.boot(member, f"fill-{i}", flavor=flavor.id), range(6)))
+        final = [helpers.wait_for_any(member, s.id, ("ACTIVE", "ERROR")) for s in servers]
+        assert sorted(s.status for s in final) == ["ACTIVE"] * 4 + ["ERROR"] * 2
+        hosts = [admin.compute.get_server(s.id).compute_host for s in final
+                 if s.status == "ACTIVE"]
+        assert sorted(hosts) == sorted(cloud.computes)
+        for s in final:
+            member.compute.delete_server(s.id)
+        for s in final:
+            helpers.wait_gone(member, s.id)
+    finally:
+        with cloud.runtime.api_session() as s:
+            quota.set_limit(s, project, "ram", 51200)
+        admin.compute.delete_flavor(flavor.id)
