@@ -48,6 +48,7 @@ class Runtime:
         self._http: dict[str, httpx.Client] = {}
         self._placement: PlacementClient | None = None
         self._clients: dict[str, Any] = {}
+        self._aggregates: tuple[float, list[Any]] | None = None
 
     # -- databases ---------------------------------------------------------------------
 
@@ -94,6 +95,20 @@ class Runtime:
         with self._lock:
             self._cells, self._cells_at = cells, time.monotonic()
         return list(cells)
+
+    def aggregates(self) -> list[Any]:
+        """Host aggregates (zones), cached briefly: they change only by operator action."""
+        from cirrus.objects import host_mapping
+
+        with self._lock:
+            cached = self._aggregates
+            if cached is not None and time.monotonic() - cached[0] < _CELL_CACHE_SECONDS / 6:
+                return list(cached[1])
+        with self.api_reader() as s:
+            aggs = host_mapping.aggregates(s)
+        with self._lock:
+            self._aggregates = (time.monotonic(), aggs)
+        return list(aggs)
 
     def cell_by_id(self, cell_id: int) -> CellMapping:
         """The cell with database id ``cell_id``."""

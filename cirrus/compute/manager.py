@@ -64,6 +64,10 @@ class ComputeManager:
         with self._session() as s:
             return instance_obj.update_instance(s, uuid, **changes)
 
+    def _set(self, uuid: str, **changes: Any) -> None:
+        with self._session() as s:
+            instance_obj.set_fields(s, uuid, **changes)
+
     def _event(self, ctxt: RequestContext, uuid: str, name: str) -> Any:
         return action_obj.event(self._session, uuid, ctxt.request_id, f"compute_{name}",
                                 self.host)
@@ -108,16 +112,16 @@ class ComputeManager:
                node: str | None, requested_networks: list[dict[str, Any]]) -> Instance:
         del ctxt
         node = node or self.tracker.node().hypervisor_hostname
-        inst = self._update(inst.uuid, expected_task_state=[TaskState.SCHEDULING, None],
-                            task_state=TaskState.NETWORKING, host=self.host, node=node,
-                            launched_on=self.host)
+        self._set(inst.uuid, expected_task_state=[TaskState.SCHEDULING, None],
+                  task_state=TaskState.NETWORKING, host=self.host, node=node,
+                  launched_on=self.host)
         vifs = network.allocate_for_instance(
             self.runtime, inst.uuid, inst.project_id or "", self.host,
             inst.availability_zone or "nova", requested_networks) if requested_networks else []
         with self._session() as s:
             instance_obj.set_network_info(s, inst.uuid, vifs)
-        inst = self._update(inst.uuid, expected_task_state=TaskState.NETWORKING,
-                            task_state=TaskState.SPAWNING)
+            instance_obj.set_fields(s, inst.uuid, expected_task_state=TaskState.NETWORKING,
+                                    task_state=TaskState.SPAWNING)
         assert inst.flavor is not None
         guest = GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid,
                           flavor=inst.flavor, image_id=inst.image_ref,

@@ -86,9 +86,8 @@ class ComputeTaskManager:
             LOG.info("Server %s was deleted before it reached a cell", uuid)
             self._runtime.placement.delete_allocations(uuid)
             return False
-        with self._runtime.api_session() as s:
-            zone = hm_obj.zone_of(hm_obj.aggregates(s), host,
-                                  self._runtime.conf.default_availability_zone)
+        zone = hm_obj.zone_of(self._runtime.aggregates(), host,
+                              self._runtime.conf.default_availability_zone)
         br.instance["availability_zone"] = zone
         self._create_instance(ctxt, cell, br, spec.flavor, vm_state=VmState.BUILDING)
         with self._runtime.api_session() as s:

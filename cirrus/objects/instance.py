@@ -269,6 +269,28 @@ def update_instance(
 ) -> Instance:
     """Change columns of a server, optionally only if it is in the expected state.
 
+    Returns:
+        The server as it is now.
+
+    Raises:
+        UnexpectedTaskState: the task or vm state differs from what the caller expected.
+        InstanceNotFound: no such live server.
+    """
+    set_fields(session, uuid, expected_task_state=expected_task_state,
+               expected_vm_state=expected_vm_state, **changes)
+    return get_by_uuid(session, uuid)
+
+
+def set_fields(
+    session: Session,
+    uuid: str,
+    *,
+    expected_task_state: Any = _UNSET,
+    expected_vm_state: Any = _UNSET,
+    **changes: Any,
+) -> None:
+    """``update_instance`` without reading the server back (for steps that need no copy).
+
     Raises:
         UnexpectedTaskState: the task or vm state differs from what the caller expected.
         InstanceNotFound: no such live server.
@@ -291,7 +313,6 @@ def update_instance(
         current = get_by_uuid(session, uuid)
         raise exception.UnexpectedTaskState(
             expected=expected, actual=(current.vm_state, current.task_state))
-    return get_by_uuid(session, uuid)
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:

@@ -63,8 +63,7 @@ class HostManager:
         """HostStates of the nodes that appear in ``summaries`` (Placement's view)."""
         conf = self._runtime.conf
         cells = [c for c in self._runtime.cells() if not c.is_cell0 and not c.disabled]
-        with self._runtime.api_session() as s:
-            aggs = hm_obj.aggregates(s)
+        aggs = self._runtime.aggregates()
         per_cell = self._cell_nodes(ctx, cells, with_instances)
         states: list[HostState] = []
         for cell in cells:

@@ -13,7 +13,6 @@ from cirrus.api.ops import external, usage
 from cirrus.context import RequestContext
 from cirrus.objects import build_request as br_obj
 from cirrus.objects import flavor as flavor_obj
-from cirrus.objects import host_mapping as hm_obj
 from cirrus.objects import instance_mapping as im_obj
 from cirrus.objects import quota as quota_obj
 from cirrus.objects import request_spec as spec_obj
@@ -120,8 +119,7 @@ def _check_zone(state: APIState, zone: str | None) -> str | None:
     zone_name = zone.split(":", 1)[0]
     if not zone_name:
         return None
-    with state.runtime.api_session() as s:
-        zones = {a.availability_zone for a in hm_obj.aggregates(s) if a.availability_zone}
+    zones = {a.availability_zone for a in state.runtime.aggregates() if a.availability_zone}
     zones.add(state.runtime.conf.default_availability_zone)
     if zone_name not in zones:
         raise exception.Invalid("The requested availability zone is not available")
