@@ -21,6 +21,13 @@ SERVICE_USER = cfg.OptGroup(
 API = cfg.OptGroup("api", help="The compute API.")
 WSGI = cfg.OptGroup("wsgi", help="HTTP serving.")
 
+FAKE_DRIVER = cfg.OptGroup("fake_driver", help="Size of the hosts of the fake driver.")
+FAKE_DRIVER_OPTS = [
+    cfg.IntOpt("vcpus", default=16, min=1, help="Physical CPUs of each fake host."),
+    cfg.IntOpt("memory_mb", default=32768, min=1, help="Memory of each fake host."),
+    cfg.IntOpt("local_gb", default=500, min=1, help="Disk of each fake host."),
+]
+
 PLACEMENT_OPTS = [
     cfg.StrOpt("endpoint_override", help="Placement URL; empty runs it in-process."),
     cfg.IntOpt(

@@ -11,5 +11,6 @@ def load_driver(conf: cfg.ConfigOpts) -> ComputeDriver:
     if name == "fake":
         from cirrus.compute.drivers.fake import FakeDriver
 
-        return FakeDriver()
+        size = conf.fake_driver
+        return FakeDriver(vcpus=size.vcpus, memory_mb=size.memory_mb, local_gb=size.local_gb)
     raise ValueError(f"unknown compute_driver {name!r}; known: fake")
