@@ -69,8 +69,8 @@ def get_all(
 
 def create(session: Session, spec: FlavorSpec) -> FlavorSpec:
     """Insert a flavor; raises FlavorExists on a duplicate id or name."""
-    for field, value in (("id", spec.flavorid), ("name", spec.name)):
-        col = models.Flavor.flavorid if field == "id" else models.Flavor.name
+    for field, value in (("ID", spec.flavorid), ("name", spec.name)):
+        col = models.Flavor.flavorid if field == "ID" else models.Flavor.name
         if session.scalar(select(models.Flavor).where(col == value)) is not None:
             raise exception.FlavorExists(field=field, value=value)
     row = models.Flavor(

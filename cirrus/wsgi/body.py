@@ -21,5 +21,5 @@ def read_json(req: falcon.Request, *, required: bool = True) -> Any:
         return None
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise exception.Invalid("Malformed request body") from exc

@@ -181,3 +181,11 @@ def test_quota_exceeded_is_403(cloud, member, admin):
     finally:
         with cloud.runtime.api_session() as s:
             quota.set_limit(s, project, "cores", 20)
+
+
+def test_deeply_nested_body_is_400(cloud, member):
+    body = "[" * 100000 + "]" * 100000
+    resp = helpers.raw(cloud, member, "POST", "/servers", content=body,
+                       headers={"Content-Type": "application/json"})
+    assert resp.status_code == 400
+    assert resp.json()["badRequest"]["message"] == "Malformed request body"

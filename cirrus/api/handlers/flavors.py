@@ -179,14 +179,8 @@ def create_flavor(state: APIState, req: falcon.Request, resp: falcon.Response) -
         check_name(body["flavor"].get("name"))
     validate(_pick(_CREATE, version), body)
     spec = _spec_from_body(body["flavor"], version)
-    try:
-        with state.runtime.api_session() as s:
-            flavor = flavor_obj.create(s, spec)
-    except exception.FlavorExists as exc:
-        # Nova words the two duplicates differently ("ID" in capitals).
-        if exc.kwargs.get("field") == "id":
-            raise exception.Conflict(f"Flavor with ID {spec.flavorid} already exists.") from None
-        raise exception.Conflict(f"Flavor with name {spec.name} already exists.") from None
+    with state.runtime.api_session() as s:
+        flavor = flavor_obj.create(s, spec)
     resp.media = {"flavor": views.show(req, flavor, version,
                                        _sees_extra_specs(state, ctx, version))}
 

@@ -153,9 +153,7 @@ def get_statistics(state: APIState, req: falcon.Request, resp: falcon.Response) 
     if version_of(req).matches((2, 88)):
         raise falcon.HTTPNotFound()
     ctx = ctx_of(req)
-    # NOTE: Nova's os-hypervisors:statistics rule is not registered yet; it has the same
-    # admin default as list-detail, whose numbers it sums.
-    state.policy.authorize(ctx, rules.HYPERVISORS_LIST_DETAIL, {})
+    state.policy.authorize(ctx, rules.HYPERVISORS_STATISTICS, {})
     services = _compute_services(state, ctx)
     totals: dict[str, int] = {"count": 0, **dict.fromkeys(views.STAT_KEYS, 0)}
     for cell, node in hosts.compute_nodes(state, ctx).items:

@@ -20,6 +20,7 @@ SERVICES_DELETE = "os_compute_api:os-services:delete"
 HYPERVISORS_LIST = "os_compute_api:os-hypervisors:list"
 HYPERVISORS_LIST_DETAIL = "os_compute_api:os-hypervisors:list-detail"
 HYPERVISORS_SHOW = "os_compute_api:os-hypervisors:show"
+HYPERVISORS_STATISTICS = "os_compute_api:os-hypervisors:statistics"
 AZ_LIST = "os_compute_api:os-availability-zone:list"
 AZ_DETAIL = "os_compute_api:os-availability-zone:detail"
 LIMITS = "os_compute_api:limits"
@@ -77,6 +78,8 @@ RULES = [
          [("GET", "/os-hypervisors/detail")]),
     rule(HYPERVISORS_SHOW, base.ADMIN, "Show a hypervisor.",
          [("GET", "/os-hypervisors/{hypervisor_id}")]),
+    rule(HYPERVISORS_STATISTICS, base.ADMIN, "Show hypervisor statistics (below 2.88).",
+         [("GET", "/os-hypervisors/statistics")]),
     rule(AZ_LIST, base.RULE_ANY, "List availability zones.", [("GET", "/os-availability-zone")]),
     rule(AZ_DETAIL, base.ADMIN, "List availability zones with hosts.",
          [("GET", "/os-availability-zone/detail")]),
