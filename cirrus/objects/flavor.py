@@ -147,3 +147,13 @@ def remove_project(session: Session, flavorid: str, project_id: str) -> None:
             return
     raise exception.NotFound(
         f"Flavor access not found for {flavorid} / {project_id} combination.")
+
+
+def update_description(session: Session, flavorid: str, description: str | None) -> FlavorSpec:
+    """Set a flavor's description (the one change the API allows, from 2.55)."""
+    row = session.scalar(select(models.Flavor).filter_by(flavorid=flavorid))
+    if row is None:
+        raise exception.FlavorNotFound(flavor_id=flavorid)
+    row.description = description
+    session.flush()
+    return _to_spec(row)

@@ -21,7 +21,6 @@ from cirrus.api.views import flavors as views
 from cirrus.api.views import paging
 from cirrus.context import RequestContext
 from cirrus.objects import flavor as flavor_obj
-from cirrus.objects import flavor_update
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.policy.rules import compute as rules
 from cirrus.wsgi.body import read_json
@@ -196,7 +195,7 @@ def update_flavor(state: APIState, req: falcon.Request, resp: falcon.Response,
     body = read_json(req)
     validate(_UPDATE, body)
     with state.runtime.api_session() as s:
-        flavor = flavor_update.update_description(s, flavor_id, body["flavor"]["description"])
+        flavor = flavor_obj.update_description(s, flavor_id, body["flavor"]["description"])
     resp.media = {"flavor": views.show(req, flavor, version,
                                        _sees_extra_specs(state, ctx, version))}
 
