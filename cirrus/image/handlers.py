@@ -41,13 +41,6 @@ def _services(req: falcon.Request) -> Services:
     return cast(Services, req.context["services"])
 
 
-def _read_body(req: falcon.Request) -> Any:
-    # NOTE: json.loads raises RecursionError on very deep nesting, which read_json does
-    # not turn into a 400; a client's malformed body must never be a 500.
-    try:
-        return read_json(req)
-    except RecursionError:
-        raise exception.Invalid("Malformed request body") from None
 
 
 def _iso(value: Any) -> str | None:
@@ -111,7 +104,7 @@ def create_image(req: falcon.Request, resp: falcon.Response) -> None:
     owners or visibilities the caller may not set, 409 for a taken id.
     """
     ctx = request_context(req)
-    body = _read_body(req)
+    body = read_json(req)
     with _services(req).session() as session:
         row = images.create_image(session, ctx, body)
         resp.media = _serialize_image(row)
@@ -138,7 +131,7 @@ def update_image(req: falcon.Request, resp: falcon.Response, image_id: str) -> N
         raise falcon.HTTPUnsupportedMediaType(
             description=f"Content-Type must be {schemas.PATCH_MEDIA_TYPES[0]}"
         )
-    ops = _read_body(req)
+    ops = read_json(req)
     with _services(req).session() as session:
         resp.media = _serialize_image(images.patch_image(session, ctx, image_id, ops))
 

@@ -9,7 +9,6 @@ from typing import Any, cast
 import falcon
 from sqlalchemy.orm import Session
 
-from cirrus import exception
 from cirrus.context import RequestContext
 from cirrus.db.engine import EngineRegistry
 from cirrus.db.services import models
@@ -39,13 +38,6 @@ def _session(req: falcon.Request) -> AbstractContextManager[Session]:
     return cast(Services, req.context["services"]).session()
 
 
-def _read_body(req: falcon.Request) -> Any:
-    # NOTE: json.loads raises RecursionError on very deep nesting, which read_json does
-    # not turn into a 400; a client's malformed body must never be a 500.
-    try:
-        return read_json(req)
-    except RecursionError:
-        raise exception.Invalid("Malformed request body") from None
 
 
 def _iso(value: Any) -> str | None:
@@ -177,7 +169,7 @@ def create_volume(req: falcon.Request, resp: falcon.Response, project_id: str) -
     """``POST /v3/{project_id}/volumes``: 202 with the volume, available at once."""
     ctx = request_context(req)
     volumes.check_project(ctx, project_id)
-    body = _read_body(req)
+    body = read_json(req)
     with _session(req) as session:
         row = volumes.create_volume(session, ctx, project_id, body)
         resp.media = {"volume": _serialize_volume(req, row)}
@@ -233,7 +225,7 @@ def create_attachment(req: falcon.Request, resp: falcon.Response, project_id: st
     404 for an unseen volume.
     """
     ctx = _attachments_call(req, project_id)
-    body = _read_body(req)
+    body = read_json(req)
     with _session(req) as session:
         row = attachments.create_attachment(session, ctx, body)
         resp.media = {"attachment": _serialize_attachment(row)}
@@ -254,7 +246,7 @@ def update_attachment(req: falcon.Request, resp: falcon.Response, project_id: st
     connection_info filled. 400 for a bad body, 404.
     """
     ctx = _attachments_call(req, project_id)
-    body = _read_body(req)
+    body = read_json(req)
     with _session(req) as session:
         row = attachments.update_attachment(session, ctx, attachment_id, body)
         resp.media = {"attachment": _serialize_attachment(row)}
@@ -267,7 +259,7 @@ def attachment_action(req: falcon.Request, resp: falcon.Response, project_id: st
     """
     ctx = _attachments_call(req, project_id)
     microversion.require(req, microversion.ATTACHMENT_COMPLETE)
-    body = _read_body(req)
+    body = read_json(req)
     schemas.validate(schemas.ATTACHMENT_ACTION_VALIDATOR, body)
     with _session(req) as session:
         attachments.complete_attachment(session, ctx, attachment_id)
