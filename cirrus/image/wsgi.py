@@ -9,8 +9,8 @@ from cirrus.db import services as services_db
 from cirrus.db.engine import EngineRegistry
 from cirrus.image import errors, handlers
 from cirrus.image.store import FilesystemStore
-from cirrus.wsgi.auth import RequestIdMiddleware, TokenAuthMiddleware
-from cirrus.wsgi.routes import RouteTable, build_app
+from cirrus.wsgi.routes import RouteTable
+from cirrus.wsgi.service_app import build_service_app
 
 ROUTES: RouteTable = [
     ("/", {"GET": handlers.get_versions}),
@@ -36,17 +36,6 @@ ROUTES: RouteTable = [
 PUBLIC_PATHS = (r"^/$", r"^/v2$")
 
 
-class _ServicesMiddleware:
-    """Hands the database and the store to the handlers through the request context."""
-
-    def __init__(self, services: handlers.Services) -> None:
-        self._services = services
-
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """Attach the services before any handler runs."""
-        del resp
-        req.context["services"] = self._services
-
 
 def store_dir(conf: cfg.ConfigOpts) -> Path:
     """``[glance] filesystem_store_datadir``, or ``$state_path/images``."""
@@ -66,19 +55,9 @@ def loadapp(
     Raises:
         ValueError: no token signing key is configured.
     """
-    if not conf.token.signing_key:
-        raise ValueError("[token] signing_key is required by the image service")
     services = handlers.Services(
         engines=engines, db_url=services_db.connection_url(conf),
         store=FilesystemStore(store_dir(conf)),
     )
-    identity_uri = conf.keystone.endpoint_override or f"{conf.keystone.public_endpoint}/identity"
-    # NOTE: middleware runs in list order on the way in: the services first so every
-    # handler, error handlers included, can count on them; then the request id, which
-    # token validation copies into the request context.
-    middleware = [
-        _ServicesMiddleware(services),
-        RequestIdMiddleware(),
-        TokenAuthMiddleware(conf.token.signing_key, identity_uri, PUBLIC_PATHS),
-    ]
-    return build_app(ROUTES, middleware, errors.handle_error)
+    return build_service_app("image", conf, services, ROUTES, PUBLIC_PATHS,
+                             errors.handle_error)

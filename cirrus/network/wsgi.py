@@ -6,8 +6,8 @@ from oslo_config import cfg
 from cirrus.db import services as services_db
 from cirrus.db.engine import EngineRegistry
 from cirrus.network import errors, handlers
-from cirrus.wsgi.auth import RequestIdMiddleware, TokenAuthMiddleware
-from cirrus.wsgi.routes import RouteTable, build_app
+from cirrus.wsgi.routes import RouteTable
+from cirrus.wsgi.service_app import build_service_app
 
 ROUTES: RouteTable = [
     ("/", {"GET": handlers.get_versions}),
@@ -39,17 +39,6 @@ ROUTES: RouteTable = [
 PUBLIC_PATHS = (r"^/$",)
 
 
-class _ServicesMiddleware:
-    """Hands the database to the handlers through the request context."""
-
-    def __init__(self, services: handlers.Services) -> None:
-        self._services = services
-
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """Attach the services before any handler runs."""
-        del resp
-        req.context["services"] = self._services
-
 
 def loadapp(
     conf: cfg.ConfigOpts, engines: EngineRegistry
@@ -63,16 +52,6 @@ def loadapp(
     Raises:
         ValueError: no token signing key is configured.
     """
-    if not conf.token.signing_key:
-        raise ValueError("[token] signing_key is required by the network service")
     services = handlers.Services(engines=engines, db_url=services_db.connection_url(conf))
-    identity_uri = conf.keystone.endpoint_override or f"{conf.keystone.public_endpoint}/identity"
-    # NOTE: middleware runs in list order on the way in: the services first so every
-    # handler can count on them; then the request id, which token validation copies into
-    # the request context.
-    middleware = [
-        _ServicesMiddleware(services),
-        RequestIdMiddleware(),
-        TokenAuthMiddleware(conf.token.signing_key, identity_uri, PUBLIC_PATHS),
-    ]
-    return build_app(ROUTES, middleware, errors.handle_error)
+    return build_service_app("network", conf, services, ROUTES, PUBLIC_PATHS,
+                             errors.handle_error)
