@@ -283,3 +283,19 @@ class HypervisorNotFound(NotFound):
 
 class MarkerNotFound(NotFound):
     msg_fmt = "Marker %(marker)s could not be found."
+
+
+class MigrationNotFound(NotFound):
+    msg_fmt = "Migration %(migration_id)s could not be found."
+
+
+class MigrationNotFoundByStatus(MigrationNotFound):
+    msg_fmt = "Instance %(instance_id)s has no migration with status %(status)s."
+
+
+class MigrationMarkerNotFound(MarkerNotFound):
+    msg_fmt = "Marker %(marker)s could not be found."
+
+
+class InvalidMigrationTransition(Conflict):
+    msg_fmt = "Migration %(id)s cannot go from %(old)s to %(new)s."
