@@ -7,6 +7,7 @@ from cirrus.api.handlers import (
     instance_actions,
     keypairs,
     limits,
+    migrations,
     quota_sets,
     server_actions,
     server_external_events,
@@ -57,6 +58,10 @@ ROUTES: RouteTable = [
     ("/v2.1/os-keypairs/{keypair_name}", {"GET": keypairs.get_keypair,
                                           "DELETE": keypairs.delete_keypair}),
     ("/v2.1/os-server-external-events", {"POST": server_external_events.create_events}),
+    ("/v2.1/os-migrations", {"GET": migrations.list_migrations}),
+    ("/v2.1/servers/{server_id}/migrations", {"GET": migrations.list_server_migrations}),
+    ("/v2.1/servers/{server_id}/migrations/{migration_id}",
+     {"GET": migrations.get_server_migration}),
 ]
 
 # Served without a token: clients discover versions before they authenticate.
