@@ -103,7 +103,8 @@ class AllInOne:
         for cell_name, hosts in bootstrap.host_names(self.options).items():
             cell = cells[cell_name]
             self._add(Service(runtime, CONDUCTOR_BINARY, f"{cell_name}-conductor",
-                              "conductor", cell.transport_url, cell, [CellConductorManager()]))
+                              "conductor", cell.transport_url, cell,
+                              [CellConductorManager(runtime, cell)]))
             for host in hosts:
                 manager = ComputeManager(runtime, cell, host, load_driver(conf))
                 manager.init_host()

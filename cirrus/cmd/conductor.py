@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         cell = CellMapping(id=0, uuid="", name=args.cell, transport_url=conf.transport_url,
                            database_connection=conf.database.connection)
         service = Service(runtime, BINARY, conf.host, "conductor", conf.transport_url, cell,
-                          [CellConductorManager()])
+                          [CellConductorManager(runtime, cell)])
     else:
         service = Service(runtime, BINARY, conf.host, "conductor", conf.transport_url,
                           runtime.cell0(), [ComputeTaskManager(runtime, conf.host)])

@@ -15,6 +15,7 @@ from cirrus import exception
 from cirrus.compute import network
 from cirrus.compute.drivers.base import ComputeDriver, GuestSpec
 from cirrus.compute.resource_tracker import ResourceTracker
+from cirrus.conductor.rpcapi import CellTaskAPI
 from cirrus.context import RequestContext
 from cirrus.db.base import utcnow
 from cirrus.notifications.notifier import Notifier, instance_payload
@@ -50,6 +51,7 @@ class ComputeManager:
         self.tracker = ResourceTracker(runtime, cell, host, driver)
         self.notifier = Notifier(runtime.transports, cell.transport_url, BINARY, host)
         self.service_id: int | None = None
+        self.cell_conductor = CellTaskAPI(runtime)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -88,7 +90,8 @@ class ComputeManager:
 
     def build_and_run_instance(
         self, ctxt: RequestContext, instance_uuid: str, image: dict[str, Any],
-        node: str | None = None, requested_networks: Any = None, **_ignored: Any,
+        node: str | None = None, requested_networks: Any = None,
+        alternates: list[dict[str, Any]] | None = None, **_ignored: Any,
     ) -> None:
         """Spawn a server the conductor placed here; failures leave it in ERROR."""
         try:
@@ -102,8 +105,13 @@ class ComputeManager:
             with self._event(ctxt, instance_uuid, "build_and_run_instance"):
                 inst = self._build(ctxt, inst, image, node, requested_networks or [])
         except Exception as exc:
-            LOG.exception("Build of %s failed", instance_uuid)
-            self._fail_build(ctxt, instance_uuid, exc)
+            LOG.exception("Build of %s failed on %s", instance_uuid, self.host)
+            # As in Nova, a build scheduled with retries goes back to the cell conductor,
+            # which tries the next alternate or ends in "Exceeded maximum number of retries".
+            if alternates is not None and self.runtime.conf.scheduler.max_attempts > 1:
+                self._reschedule(ctxt, inst, image, requested_networks, alternates, exc)
+            else:
+                self._fail_build(ctxt, instance_uuid, exc)
             return
         self.tracker.refresh_usage()
         self._notify(ctxt, inst, "create.end")
@@ -132,12 +140,28 @@ class ComputeManager:
             task_state=None, power_state=self.driver.get_power_state(inst.uuid),
             launched_at=utcnow())
 
-    def _fail_build(self, ctxt: RequestContext, uuid: str, exc: Exception) -> None:
+    def _reschedule(self, ctxt: RequestContext, inst: Instance, image: dict[str, Any],
+                    requested_networks: Any, alternates: list[dict[str, Any]],
+                    error: Exception) -> None:
+        """Give this host's share back and ask the cell conductor to try an alternate."""
+        self._clean_guest(inst.uuid)
+        self.runtime.placement.delete_allocations(inst.uuid)
+        self._set(inst.uuid, task_state=TaskState.SCHEDULING, host=None, node=None)
+        self.tracker.refresh_usage()
+        self.cell_conductor.build_instances(
+            ctxt, self.cell, instance_uuid=inst.uuid, alternates=alternates,
+            project_id=inst.project_id, user_id=inst.user_id, image=image,
+            requested_networks=requested_networks, reason=str(error))
+
+    def _clean_guest(self, uuid: str) -> None:
         try:
             self.driver.destroy(uuid)
             network.deallocate_for_instance(self.runtime, uuid)
         except Exception:
             LOG.exception("Cleanup of guest %s failed", uuid)
+
+    def _fail_build(self, ctxt: RequestContext, uuid: str, exc: Exception) -> None:
+        self._clean_guest(uuid)
         with self._session() as s:
             instance_obj.add_fault(s, uuid, 500, f"Build of instance {uuid} aborted: {exc}",
                                    repr(exc), self.host)

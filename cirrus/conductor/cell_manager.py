@@ -1,5 +1,10 @@
-"""The RPC endpoint of a cell's conductor; cell-local orchestration runs here."""
+"""The RPC endpoint of a cell's conductor: work that stays inside the cell.
 
+A build that fails on its host is retried here on the alternates the scheduler returned,
+which are all in this cell, as Nova's cell conductor does.
+"""
+
+import logging
 import warnings
 from typing import Any
 
@@ -7,13 +12,56 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import oslo_messaging as messaging
 
+from cirrus.compute.rpcapi import ComputeAPI
+from cirrus.context import RequestContext
+from cirrus.objects import instance as instance_obj
+from cirrus.objects.cell_mapping import CellMapping
+from cirrus.objects.states import VmState
+from cirrus.runtime import Runtime
+
+LOG = logging.getLogger(__name__)
+
 
 class CellConductorManager:
-    """Answers on the cell's ``conductor`` topic."""
+    """Answers on the cell's ``conductor`` topic.
+
+    Args:
+        runtime: shared resources of the process.
+        cell: the cell this conductor serves.
+    """
 
     target = messaging.Target(version="1.0")
+
+    def __init__(self, runtime: Runtime, cell: CellMapping) -> None:
+        self._runtime = runtime
+        self._cell = cell
+        self._compute = ComputeAPI(runtime)
 
     def ping(self, ctxt: Any) -> str:
         """Liveness check used by ``cirrus-manage status``."""
         del ctxt
         return "pong"
+
+    def build_instances(self, ctxt: RequestContext, instance_uuid: str,
+                        alternates: list[dict[str, Any]], project_id: str, user_id: str,
+                        reason: str = "", **build_args: Any) -> None:
+        """Reschedule a failed build onto the first alternate that can still be claimed."""
+        placement = self._runtime.placement
+        for index, alt in enumerate(alternates):
+            allocations = {rp: v["resources"]
+                           for rp, v in alt["allocation_request"]["allocations"].items()}
+            if not placement.put_allocations(instance_uuid, allocations, project_id, user_id):
+                LOG.info("Alternate %s for %s is full", alt["service_host"], instance_uuid)
+                continue
+            LOG.info("Rescheduling %s to %s", instance_uuid, alt["service_host"])
+            self._compute.build_and_run_instance(
+                ctxt, self._cell, alt["service_host"], instance_uuid=instance_uuid,
+                node=alt["nodename"], alternates=alternates[index + 1:], **build_args)
+            return
+        with self._runtime.cell_session(self._cell) as s:
+            instance_obj.add_fault(
+                s, instance_uuid, 500,
+                "Exceeded maximum number of retries. Exhausted all hosts available for "
+                f"retrying build failures for instance {instance_uuid}. Last exception: "
+                f"{reason}", reason, None)
+            instance_obj.set_fields(s, instance_uuid, vm_state=VmState.ERROR, task_state=None)

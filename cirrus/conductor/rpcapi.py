@@ -1,12 +1,13 @@
 """The conductor's RPC client: the superconductor on the top-level transport.
 
 Version history:
-    1.0 - schedule_and_build_instances.
+    1.0 - schedule_and_build_instances (super); build_instances (cell, reschedules).
 """
 
 from typing import Any
 
 from cirrus.context import RequestContext
+from cirrus.objects.cell_mapping import CellMapping
 from cirrus.rpc.client import RPCClient
 from cirrus.runtime import Runtime
 
@@ -25,3 +26,23 @@ class ComputeTaskAPI:
     def schedule_and_build_instances(self, ctx: RequestContext, **kwargs: Any) -> None:
         """Cast: schedule servers held in build requests and start them in their cells."""
         self._client.cast(ctx, "schedule_and_build_instances", **kwargs)
+
+
+class CellTaskAPI:
+    """A cell conductor's RPC methods, on the cell's transport."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._clients: dict[str, RPCClient] = {}
+
+    def _client(self, cell: CellMapping) -> RPCClient:
+        if cell.uuid not in self._clients:
+            conf = self._runtime.conf
+            self._clients[cell.uuid] = RPCClient(
+                self._runtime.transports, cell.transport_url, TOPIC, BASE_VERSION,
+                conf.upgrade_levels.conductor, conf.rpc_response_timeout)
+        return self._clients[cell.uuid]
+
+    def build_instances(self, ctx: RequestContext, cell: CellMapping, **kwargs: Any) -> None:
+        """Cast: retry a failed build on the next alternate host of the cell."""
+        self._client(cell).cast(ctx, "build_instances", **kwargs)

@@ -58,7 +58,7 @@ def test_failed_build_is_error_with_no_host_and_no_allocations(cloud, member, ad
         helpers.wait_gone(member, server.id)
     finally:
         for manager in cloud.computes.values():
-            manager.driver._faults.clear()
+            manager.driver.clear_faults()
 
 
 def test_delete_stopped_server(cloud, member):
@@ -112,3 +112,47 @@ def test_list_survives_a_cell_that_does_not_answer(cloud, member, monkeypatch):
     for server in servers.values():
         member.compute.delete_server(server.id)
         helpers.wait_gone(member, server.id)
+
+
+def test_failed_build_is_rescheduled_to_an_alternate(cloud, member, admin):
+    from cirrus.objects import instance_action
+
+    filler = helpers.boot(admin, "filler", flavor="3", zone="cell1:cell1-host2")
+    helpers.wait_status(admin, filler.id, "ACTIVE")
+    first = cloud.computes["cell1-host1"].driver
+    first.fail_next("spawn", exception.DriverError(method="spawn", reason="bad host"))
+    try:
+        server = helpers.boot(member, "resched", zone="cell1")
+        active = helpers.wait_status(member, server.id, "ACTIVE")
+        assert _host(admin, active.id) == "cell1-host2"
+        assert list(helpers.allocations(cloud, server.id)) == [
+            helpers.provider_of(cloud, "cell1-host2")]
+        assert first.guest(server.id) is None
+        cell = helpers.cell_of(cloud, server.id)
+        with cloud.runtime.cell_session(cell) as s:
+            action = instance_action.get_all(s, server.id)[0]
+            events = instance_action.get_by_request_id(s, server.id, action.request_id).events
+        assert [(e.host, e.result) for e in events] == [
+            ("cell1-host1", "Error"), ("cell1-host2", "Success")]
+        member.compute.delete_server(server.id)
+        helpers.wait_gone(member, server.id)
+    finally:
+        first.clear_faults()
+        admin.compute.delete_server(filler.id)
+        helpers.wait_gone(admin, filler.id)
+
+
+def test_build_fails_for_good_when_alternates_run_out(cloud, member):
+    for host in ("cell1-host1", "cell1-host2"):
+        cloud.computes[host].driver.fail_next(
+            "spawn", exception.DriverError(method="spawn", reason="bad host"))
+    try:
+        server = helpers.boot(member, "no-luck", zone="cell1")
+        failed = helpers.wait_status(member, server.id, "ERROR")
+        assert failed.fault["message"].startswith("Exceeded maximum number of retries")
+        assert helpers.allocations(cloud, server.id) == {}
+        member.compute.delete_server(server.id)
+        helpers.wait_gone(member, server.id)
+    finally:
+        for host in ("cell1-host1", "cell1-host2"):
+            cloud.computes[host].driver.clear_faults()

@@ -49,6 +49,11 @@ class FakeDriver(ComputeDriver):
         with self._lock:
             self._faults.setdefault(method, []).append(error)
 
+    def clear_faults(self) -> None:
+        """Forget injected failures that were never triggered."""
+        with self._lock:
+            self._faults.clear()
+
     def _maybe_fail(self, method: str) -> None:
         with self._lock:
             queue = self._faults.get(method)
