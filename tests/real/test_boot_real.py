@@ -37,6 +37,13 @@ def _allocations(conn, uuid):
     return resp.json()["allocations"]
 
 
+def test_manage_status_is_ready(real):
+    out = real.manage("status")
+    assert "FAIL" not in out
+    assert "OK    compute hosts: 4 mapped" in out
+    assert out.count("OK    cell") >= 4
+
+
 def test_boot_delete_both_cells(real):
     admin = _conn(real, "admin")
     demo = _conn(real, "demo")
