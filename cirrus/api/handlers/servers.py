@@ -69,7 +69,7 @@ class _HostStatus:
         if cell is None or not inst.host:
             return ""
         if cell.uuid not in self._cache:
-            with self._state.runtime.cell_session(cell) as s:
+            with self._state.runtime.cell_reader(cell) as s:
                 self._cache[cell.uuid] = {
                     sv.host: sv for sv in service_obj.get_all(s, "cirrus-compute")}
         svc = self._cache[cell.uuid].get(inst.host)

@@ -54,7 +54,7 @@ def flavor_id_from_ref(ref: str) -> str:
 
 def _flavor(state: APIState, ctx: RequestContext, ref: str) -> FlavorSpec:
     flavorid = flavor_id_from_ref(ref)
-    with state.runtime.api_session() as s:
+    with state.runtime.api_reader() as s:
         try:
             flavor = flavor_obj.get_by_flavor_id(s, flavorid)
             allowed = flavor.is_public or ctx.is_admin or (
@@ -128,7 +128,7 @@ def _check_zone(state: APIState, zone: str | None) -> str | None:
 
 def _check_quota(state: APIState, ctx: RequestContext, flavor: FlavorSpec,
                  count: int) -> None:
-    with state.runtime.api_session() as s:
+    with state.runtime.api_reader() as s:
         limits = quota_obj.limits_for(s, ctx.project_id or "")
     used = usage.project_usage(state, ctx, ctx.project_id or "")
     wanted = {"instances": (count, used.instances), "cores": (flavor.vcpus * count, used.cores),
@@ -144,7 +144,7 @@ def _keypair(state: APIState, ctx: RequestContext, name: str | None) -> dict[str
         return None
     from cirrus.objects import keypair as keypair_obj
 
-    with state.runtime.api_session() as s:
+    with state.runtime.api_reader() as s:
         try:
             found: dict[str, Any] = keypair_obj.get(s, ctx.user_id or "", name).to_dict()
             return found

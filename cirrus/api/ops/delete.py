@@ -17,7 +17,7 @@ LOG = logging.getLogger(__name__)
 
 def _host_up(state: APIState, loc: Located) -> bool:
     assert loc.cell is not None and loc.instance is not None
-    with state.runtime.cell_session(loc.cell) as s:
+    with state.runtime.cell_reader(loc.cell) as s:
         svc = service_obj.get_by_host_binary(s, loc.instance.host or "", "cirrus-compute")
     return svc is not None and svc.is_up(state.runtime.conf.service_down_time)
 

@@ -23,7 +23,7 @@ def project_usage(state: APIState, ctx: RequestContext, project_id: str) -> Usag
 
     def _count(cctx: RequestContext) -> tuple[int, int, int]:
         assert cctx.cell is not None
-        with runtime.cell_session(cctx.cell) as s:
+        with runtime.cell_reader(cctx.cell) as s:
             return instance_obj.count_by_project(s, project_id)
 
     results = scatter_gather(ctx, runtime.cells(), float(runtime.conf.api.list_cell_timeout),
@@ -33,7 +33,7 @@ def project_usage(state: APIState, ctx: RequestContext, project_id: str) -> Usag
         if isinstance(value, CellFailure):
             continue
         instances, cores, ram = instances + value[0], cores + value[1], ram + value[2]
-    with runtime.api_session() as s:
+    with runtime.api_reader() as s:
         for br in br_obj.get_all(s, project_id):
             instances += 1
             cores += int(br.instance.get("vcpus") or 0)
