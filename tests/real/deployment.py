@@ -136,10 +136,11 @@ connection = {self.db_url(cell)}
                         f"{RABBIT}/{self.vhosts[cell]}", "--database-connection",
                         self.db_url(cell))
         self.admin_password = secrets.token_urlsafe(12)
-        self.manage("bootstrap", "--admin-password", self.admin_password)
+        # The "--opt=value" form: a generated value may start with "-".
+        self.manage("bootstrap", f"--admin-password={self.admin_password}")
         self.manage("project_create", "demo")
         self.demo_password = secrets.token_urlsafe(12)
-        self.manage("user_create", "demo", "--password", self.demo_password)
+        self.manage("user_create", "demo", f"--password={self.demo_password}")
         for role in ("member", "reader"):
             self.manage("role_add", "--user", "demo", "--project", "demo", "--role", role)
         self.manage("flavor_defaults")
