@@ -8,7 +8,7 @@ from typing import Any
 
 from cirrus.context import RequestContext
 from cirrus.objects.cell_mapping import CellMapping
-from cirrus.rpc.client import RPCClient
+from cirrus.rpc.client import PerCellClients, RPCClient
 from cirrus.runtime import Runtime
 
 TOPIC = "compute"
@@ -19,16 +19,12 @@ class ComputeAPI:
     """Compute RPC methods; each says whether it is a call or a cast."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
-        self._clients: dict[str, RPCClient] = {}
+        conf = runtime.conf
+        self._clients = PerCellClients(runtime.transports, TOPIC, BASE_VERSION,
+                                       conf.upgrade_levels.compute, conf.rpc_response_timeout)
 
     def _client(self, cell: CellMapping) -> RPCClient:
-        if cell.uuid not in self._clients:
-            conf = self._runtime.conf
-            self._clients[cell.uuid] = RPCClient(
-                self._runtime.transports, cell.transport_url, TOPIC, BASE_VERSION,
-                conf.upgrade_levels.compute, conf.rpc_response_timeout)
-        return self._clients[cell.uuid]
+        return self._clients.get(cell)
 
     def build_and_run_instance(self, ctx: RequestContext, cell: CellMapping, host: str,
                                **kwargs: Any) -> None:

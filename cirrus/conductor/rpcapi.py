@@ -8,7 +8,7 @@ from typing import Any
 
 from cirrus.context import RequestContext
 from cirrus.objects.cell_mapping import CellMapping
-from cirrus.rpc.client import RPCClient
+from cirrus.rpc.client import PerCellClients, RPCClient
 from cirrus.runtime import Runtime
 
 TOPIC = "conductor"
@@ -32,17 +32,11 @@ class CellTaskAPI:
     """A cell conductor's RPC methods, on the cell's transport."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
-        self._clients: dict[str, RPCClient] = {}
-
-    def _client(self, cell: CellMapping) -> RPCClient:
-        if cell.uuid not in self._clients:
-            conf = self._runtime.conf
-            self._clients[cell.uuid] = RPCClient(
-                self._runtime.transports, cell.transport_url, TOPIC, BASE_VERSION,
-                conf.upgrade_levels.conductor, conf.rpc_response_timeout)
-        return self._clients[cell.uuid]
+        conf = runtime.conf
+        self._clients = PerCellClients(runtime.transports, TOPIC, BASE_VERSION,
+                                       conf.upgrade_levels.conductor,
+                                       conf.rpc_response_timeout)
 
     def build_instances(self, ctx: RequestContext, cell: CellMapping, **kwargs: Any) -> None:
         """Cast: retry a failed build on the next alternate host of the cell."""
-        self._client(cell).cast(ctx, "build_instances", **kwargs)
+        self._clients.get(cell).cast(ctx, "build_instances", **kwargs)

@@ -2,18 +2,16 @@
 
 import dataclasses
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import falcon
-from sqlalchemy.orm import Session
 
 from cirrus import exception
-from cirrus.db.engine import EngineRegistry
 from cirrus.db.services import models
 from cirrus.image import images, queries, schemas
 from cirrus.image.store import FilesystemStore
+from cirrus.wsgi import service_app
 from cirrus.wsgi.auth import request_context
 from cirrus.wsgi.body import read_json
 
@@ -23,18 +21,10 @@ _OCTET = "application/octet-stream"
 
 
 @dataclasses.dataclass(frozen=True)
-class Services:
-    """What the handlers work with, put on each request by the app."""
+class Services(service_app.Services):
+    """The services database plus the image data store."""
 
-    engines: EngineRegistry
-    db_url: str
     store: FilesystemStore
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction on the services database."""
-        with self.engines.session(self.db_url) as session:
-            yield session
 
 
 def _services(req: falcon.Request) -> Services:

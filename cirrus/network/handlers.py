@@ -2,18 +2,14 @@
 ports and extended port bindings.
 """
 
-import dataclasses
 import urllib.parse
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
-from typing import Any, cast
+from typing import Any
 
 import falcon
-from sqlalchemy.orm import Session
 
-from cirrus.db.engine import EngineRegistry
 from cirrus.db.services import models
 from cirrus.network import bindings, filters, networks, ports, schemas
+from cirrus.wsgi import service_app
 from cirrus.wsgi.auth import request_context
 from cirrus.wsgi.body import read_json
 
@@ -31,22 +27,8 @@ EXTENSIONS = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class Services:
-    """What the handlers work with, put on each request by the app."""
-
-    engines: EngineRegistry
-    db_url: str
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction on the services database."""
-        with self.engines.session(self.db_url) as session:
-            yield session
-
-
-def _session(req: falcon.Request) -> AbstractContextManager[Session]:
-    return cast(Services, req.context["services"]).session()
+Services = service_app.Services
+_session = service_app.session_of
 
 
 

@@ -8,6 +8,7 @@ with warnings.catch_warnings():
     import oslo_messaging as messaging
 
 from cirrus.context import RequestContext
+from cirrus.objects.cell_mapping import CellMapping
 from cirrus.rpc.serializer import ContextSerializer
 from cirrus.rpc.transport import TransportRegistry, topic_for
 
@@ -79,3 +80,28 @@ class RPCClient:
         if timeout is not None:
             opts["timeout"] = timeout
         return self._client.prepare(**opts) if opts else self._client
+
+
+class PerCellClients:
+    """One RPCClient per cell for a service topic, built on first use.
+
+    Args:
+        transports: the process's transport registry.
+        topic: Nova's topic name.
+        version: the base RPC API version of the service.
+        version_cap: the ``[upgrade_levels]`` cap, or None.
+        timeout: default seconds for calls.
+    """
+
+    def __init__(self, transports: TransportRegistry, topic: str, version: str,
+                 version_cap: str | None, timeout: int) -> None:
+        self._args = (topic, version, version_cap, timeout)
+        self._transports = transports
+        self._clients: dict[str, RPCClient] = {}
+
+    def get(self, cell: CellMapping) -> RPCClient:
+        """The client on ``cell``'s transport."""
+        if cell.uuid not in self._clients:
+            self._clients[cell.uuid] = RPCClient(self._transports, cell.transport_url,
+                                                 *self._args)
+        return self._clients[cell.uuid]

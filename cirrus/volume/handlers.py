@@ -1,41 +1,23 @@
 """HTTP handlers of the volume API (Cinder v3 shapes): versions, volumes, attachments."""
 
-import dataclasses
 import urllib.parse
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
-from typing import Any, cast
+from typing import Any
 
 import falcon
-from sqlalchemy.orm import Session
 
 from cirrus.context import RequestContext
-from cirrus.db.engine import EngineRegistry
 from cirrus.db.services import models
 from cirrus.volume import attachments, microversion, schemas, volumes
 from cirrus.volume.microversion import fmt
+from cirrus.wsgi import service_app
 from cirrus.wsgi.auth import request_context
 from cirrus.wsgi.body import read_json
 
 _UPDATED = "2026-01-01T00:00:00Z"
 
 
-@dataclasses.dataclass(frozen=True)
-class Services:
-    """What the handlers work with, put on each request by the app."""
-
-    engines: EngineRegistry
-    db_url: str
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction on the services database."""
-        with self.engines.session(self.db_url) as session:
-            yield session
-
-
-def _session(req: falcon.Request) -> AbstractContextManager[Session]:
-    return cast(Services, req.context["services"]).session()
+Services = service_app.Services
+_session = service_app.session_of
 
 
 

@@ -1,13 +1,36 @@
 """The app shape every global service shares: its collaborators, request ids, tokens."""
 
-from collections.abc import Callable, Sequence
-from typing import Any
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, cast
 
 import falcon
 from oslo_config import cfg
+from sqlalchemy.orm import Session
 
+from cirrus.db.engine import EngineRegistry
 from cirrus.wsgi.auth import RequestIdMiddleware, TokenAuthMiddleware
 from cirrus.wsgi.routes import RouteTable, build_app
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    """What a global service's handlers work with, put on each request by the app."""
+
+    engines: EngineRegistry
+    db_url: str
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction on the services database."""
+        with self.engines.session(self.db_url) as session:
+            yield session
+
+
+def session_of(req: falcon.Request) -> AbstractContextManager[Session]:
+    """A transaction on the services database of the app serving ``req``."""
+    return cast(Services, req.context["services"]).session()
 
 
 class ServicesMiddleware:
