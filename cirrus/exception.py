@@ -299,3 +299,49 @@ class MigrationMarkerNotFound(MarkerNotFound):
 
 class InvalidMigrationTransition(Conflict):
     msg_fmt = "Migration %(id)s cannot go from %(old)s to %(new)s."
+
+
+class InstanceNotReady(Conflict):
+    msg_fmt = "Instance %(instance_id)s is not ready"
+
+
+class SourceComputeUnavailable(Conflict):
+    """Nova's ServiceUnavailable as its move actions report it: 409, retry later."""
+
+    msg_fmt = "Service is unavailable at this time."
+
+
+class CannotMigrateToSameHost(Invalid):
+    msg_fmt = "Cannot migrate to the host where the server exists."
+
+
+class CannotResizeToSameFlavor(Invalid):
+    msg_fmt = "When resizing, instances must change flavor!"
+
+
+class CannotResizeDisk(Invalid):
+    msg_fmt = "Server disk was unable to be resized because: %(reason)s"
+
+
+class InstanceNotResized(Invalid):
+    """No migration in status ``finished``: nothing to confirm or revert (Nova's 400)."""
+
+    msg_fmt = "Instance has not been resized."
+
+
+class MigrationError(CirrusException):
+    msg_fmt = "Migration error: %(reason)s"
+
+
+class UnableToMigrateToSelf(Invalid):
+    msg_fmt = ("Unable to migrate instance (%(instance_id)s) to current host (%(host)s).")
+
+
+class AllocationDeleteFailed(CirrusException):
+    msg_fmt = ("Failed to delete allocations for consumer %(consumer_uuid)s. Error: "
+               "%(error)s")
+
+
+class AllocationMoveFailed(CirrusException):
+    msg_fmt = ("Failed to move allocations from consumer %(source)s to consumer %(target)s. "
+               "Error: %(error)s")

@@ -45,6 +45,7 @@ class AllInOne:
         self.runtime: Runtime | None = None
         self.services: list[Service] = []
         self.computes: dict[str, ComputeManager] = {}
+        self.superconductor: ComputeTaskManager | None = None
         self.http: HTTPServer | None = None
         self.port = options.port
         self._stopped = threading.Event()
@@ -97,8 +98,9 @@ class AllInOne:
         cell0 = runtime.cell0()
         self._add(Service(runtime, "cirrus-scheduler", "aio", "scheduler", top, cell0,
                           [SchedulerManager(runtime)]))
+        superconductor = self.superconductor = ComputeTaskManager(runtime, "aio")
         self._add(Service(runtime, CONDUCTOR_BINARY, "aio", "conductor", top, cell0,
-                          [ComputeTaskManager(runtime, "aio")]))
+                          [superconductor], periodic=superconductor.periodic_tasks()))
         cells = {c.name: c for c in runtime.cells() if not c.is_cell0}
         for cell_name, hosts in bootstrap.host_names(self.options).items():
             cell = cells[cell_name]
@@ -109,7 +111,7 @@ class AllInOne:
                 manager = ComputeManager(runtime, cell, host, load_driver(conf))
                 manager.init_host()
                 service = Service(runtime, COMPUTE_BINARY, host, "compute", cell.transport_url,
-                                  cell, [manager], periodic=[
+                                  cell, manager.endpoints(), periodic=[
                                       (float(conf.update_resources_interval),
                                        manager.periodic_update_resources)])
                 self._add(service)

@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
                        database_connection=conf.database.connection)
     manager = ComputeManager(runtime, cell, host, load_driver(conf))
     manager.init_host()
-    service = Service(runtime, BINARY, host, "compute", conf.transport_url, cell, [manager],
+    service = Service(runtime, BINARY, host, "compute", conf.transport_url, cell,
+                      manager.endpoints(),
                       periodic=[(float(conf.update_resources_interval),
                                  manager.periodic_update_resources)])
     service.start()

@@ -25,8 +25,9 @@ def main(argv: list[str] | None = None) -> int:
         service = Service(runtime, BINARY, conf.host, "conductor", conf.transport_url, cell,
                           [CellConductorManager(runtime, cell)])
     else:
+        manager = ComputeTaskManager(runtime, conf.host)
         service = Service(runtime, BINARY, conf.host, "conductor", conf.transport_url,
-                          runtime.cell0(), [ComputeTaskManager(runtime, conf.host)])
+                          runtime.cell0(), [manager], periodic=manager.periodic_tasks())
     service.start()
     try:
         wait_for_signal()

@@ -12,8 +12,9 @@ with warnings.catch_warnings():
 from sqlalchemy.orm import Session
 
 from cirrus import exception
-from cirrus.compute import network
+from cirrus.compute import network, rollback
 from cirrus.compute.drivers.base import ComputeDriver, GuestSpec
+from cirrus.compute.move import MoveManager
 from cirrus.compute.resource_tracker import ResourceTracker
 from cirrus.conductor.rpcapi import CellTaskAPI
 from cirrus.context import RequestContext
@@ -21,9 +22,16 @@ from cirrus.db.base import utcnow
 from cirrus.notifications.notifier import Notifier, instance_payload
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import instance_action as action_obj
+from cirrus.objects import migration as migration_obj
 from cirrus.objects.cell_mapping import CellMapping
 from cirrus.objects.instance import Instance
-from cirrus.objects.states import PowerState, TaskState, VmState
+from cirrus.objects.states import (
+    MigrationStatus,
+    PowerState,
+    TaskState,
+    VmState,
+    migration_in_progress,
+)
 from cirrus.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
@@ -40,7 +48,7 @@ class ComputeManager:
         driver: the hypervisor driver.
     """
 
-    target = messaging.Target(version="6.0")
+    target = messaging.Target(version="6.1")
 
     def __init__(self, runtime: Runtime, cell: CellMapping, host: str,
                  driver: ComputeDriver) -> None:
@@ -52,6 +60,11 @@ class ComputeManager:
         self.notifier = Notifier(runtime.transports, cell.transport_url, BINARY, host)
         self.service_id: int | None = None
         self.cell_conductor = CellTaskAPI(runtime)
+        self.moves = MoveManager(self)
+
+    def endpoints(self) -> list[object]:
+        """The RPC endpoints of this host: boot/delete/power, and moves."""
+        return [self, self.moves]
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -186,12 +199,25 @@ class ComputeManager:
             self.driver.destroy(instance_uuid)
             network.deallocate_for_instance(self.runtime, instance_uuid)
             self.runtime.placement.delete_allocations(instance_uuid)
+            self._end_moves(instance_uuid)
             with self._session() as s:
                 instance_obj.soft_delete(s, instance_uuid)
         with self._session() as s:
             inst = instance_obj.get_by_uuid(s, instance_uuid, read_deleted=True)
         self.tracker.refresh_usage()
         self._notify(ctxt, inst, "delete.end")
+
+    def _end_moves(self, instance_uuid: str) -> None:
+        """Release what unfinished moves of a deleted server still hold (Nova leaks it)."""
+        with self._session() as s:
+            moves = [m for m in migration_obj.get_all(s, instance_uuid=instance_uuid)
+                     if migration_in_progress(m.status) or m.status == MigrationStatus.ERROR]
+        for mig in moves:
+            self.runtime.placement.delete_allocations(mig.uuid)
+            if mig.source_compute == self.host and mig.status != MigrationStatus.ERROR:
+                self.driver.confirm_migration(instance_uuid)
+            if migration_in_progress(mig.status):
+                rollback.fail_migration(self.runtime, self.cell, mig)
 
     # -- power -------------------------------------------------------------------------
 

@@ -50,3 +50,10 @@ def deallocate_for_instance(runtime: Runtime, instance_uuid: str) -> None:
             client.delete_port(port.id)
         except Exception:
             LOG.exception("Could not delete port %s of %s", port.id, instance_uuid)
+
+
+def bind_to_host(runtime: Runtime, instance_uuid: str, host: str) -> None:
+    """Point the bindings of a server's ports at ``host`` (a move within a cell)."""
+    client = runtime.network
+    for port in client.list_ports(device_id=instance_uuid):
+        client.update_port(port.id, host_id=host)

@@ -2,6 +2,8 @@
 
 Version history:
     6.0 - Boot, delete and power methods.
+    6.1 - Same-cell resize and cold migration: prep_resize, resize_instance, finish_resize,
+          confirm_resize, revert_resize, finish_revert_resize.
 """
 
 from typing import Any
@@ -22,6 +24,7 @@ class ComputeAPI:
         conf = runtime.conf
         self._clients = PerCellClients(runtime.transports, TOPIC, BASE_VERSION,
                                        conf.upgrade_levels.compute, conf.rpc_response_timeout)
+        self._long_timeout = int(conf.long_rpc_timeout)
 
     def _client(self, cell: CellMapping) -> RPCClient:
         return self._clients.get(cell)
@@ -53,3 +56,53 @@ class ComputeAPI:
         """Cast: reboot a server."""
         self._client(cell).cast(ctx, "reboot_instance", server=host,
                                 instance_uuid=instance_uuid, reboot_type=reboot_type)
+
+    # -- same-cell moves ---------------------------------------------------------------
+
+    def prep_resize(self, ctx: RequestContext, cell: CellMapping, host: str, *,
+                    instance_uuid: str, migration_uuid: str, flavor: dict[str, Any],
+                    node: str | None, alternates: list[dict[str, Any]] | None,
+                    image: dict[str, Any] | None = None) -> None:
+        """Cast: claim on the destination ``host``; ``alternates`` None means no reschedule."""
+        self._client(cell).cast(ctx, "prep_resize", server=host, version="6.1",
+                                instance_uuid=instance_uuid, migration_uuid=migration_uuid,
+                                flavor=flavor, node=node, alternates=alternates,
+                                image=image or {})
+
+    def resize_instance(self, ctx: RequestContext, cell: CellMapping, host: str, *,
+                        instance_uuid: str, migration_uuid: str,
+                        flavor: dict[str, Any]) -> None:
+        """Cast: power off on the source ``host`` and hand the disks over."""
+        self._client(cell).cast(ctx, "resize_instance", server=host, version="6.1",
+                                instance_uuid=instance_uuid, migration_uuid=migration_uuid,
+                                flavor=flavor)
+
+    def finish_resize(self, ctx: RequestContext, cell: CellMapping, host: str, *,
+                      instance_uuid: str, migration_uuid: str) -> None:
+        """Cast: start the server on the destination ``host`` (it becomes VERIFY_RESIZE)."""
+        self._client(cell).cast(ctx, "finish_resize", server=host, version="6.1",
+                                instance_uuid=instance_uuid, migration_uuid=migration_uuid)
+
+    def confirm_resize(self, ctx: RequestContext, cell: CellMapping, host: str, *,
+                       instance_uuid: str, migration_uuid: str, cast: bool = True) -> None:
+        """Cast (or call, when deleting): clean the source ``host`` of a finished move."""
+        client = self._client(cell)
+        if cast:
+            client.cast(ctx, "confirm_resize", server=host, version="6.1",
+                        instance_uuid=instance_uuid, migration_uuid=migration_uuid)
+        else:
+            client.call(ctx, "confirm_resize", server=host, version="6.1",
+                        timeout=self._long_timeout, instance_uuid=instance_uuid,
+                        migration_uuid=migration_uuid)
+
+    def revert_resize(self, ctx: RequestContext, cell: CellMapping, host: str, *,
+                      instance_uuid: str, migration_uuid: str) -> None:
+        """Cast: clean the destination ``host``; it then hands the server back to the source."""
+        self._client(cell).cast(ctx, "revert_resize", server=host, version="6.1",
+                                instance_uuid=instance_uuid, migration_uuid=migration_uuid)
+
+    def finish_revert_resize(self, ctx: RequestContext, cell: CellMapping, host: str, *,
+                             instance_uuid: str, migration_uuid: str) -> None:
+        """Cast: restart the server on the source ``host`` with its old flavor."""
+        self._client(cell).cast(ctx, "finish_revert_resize", server=host, version="6.1",
+                                instance_uuid=instance_uuid, migration_uuid=migration_uuid)

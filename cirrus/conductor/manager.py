@@ -6,6 +6,7 @@ the steps of moves live in conductor/tasks.
 
 import logging
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 with warnings.catch_warnings():
@@ -14,6 +15,9 @@ with warnings.catch_warnings():
 
 from cirrus import exception
 from cirrus.compute.rpcapi import ComputeAPI
+from cirrus.conductor import auto_confirm
+from cirrus.conductor.tasks import migrate
+from cirrus.conductor.tasks.base import TaskChain
 from cirrus.context import RequestContext
 from cirrus.notifications.notifier import Notifier, instance_payload
 from cirrus.objects import build_request as br_obj
@@ -21,6 +25,7 @@ from cirrus.objects import host_mapping as hm_obj
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import instance_action as action_obj
 from cirrus.objects import instance_mapping as im_obj
+from cirrus.objects import request_spec as spec_obj
 from cirrus.objects.cell_mapping import CellMapping
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.request_spec import RequestSpec
@@ -35,7 +40,7 @@ BINARY = "cirrus-conductor"
 class ComputeTaskManager:
     """Orchestration entry points of the superconductor."""
 
-    target = messaging.Target(version="1.0")
+    target = messaging.Target(version="1.1")
 
     def __init__(self, runtime: Runtime, host: str) -> None:
         self._runtime = runtime
@@ -69,6 +74,71 @@ class ComputeTaskManager:
             ctxt, cell, chosen["service_host"], instance_uuid=uuid, image=image,
             node=chosen["nodename"], requested_networks=requested_networks,
             alternates=selections[0][1:], **build_args)
+
+    def periodic_tasks(self) -> list[tuple[float, Callable[[], Any]]]:
+        """Background work of the superconductor: auto-confirm when a window is set."""
+        window = int(self._runtime.conf.resize_confirm_window)
+        if window <= 0:
+            return []
+        return [(float(min(60, max(1, window // 2))), self.poll_unconfirmed_resizes)]
+
+    def poll_unconfirmed_resizes(self) -> int:
+        """Confirm resizes older than ``resize_confirm_window`` in every cell."""
+        return auto_confirm.poll_unconfirmed_resizes(self._runtime, self._compute)
+
+    def migrate_server(self, ctxt: RequestContext, instance_uuid: str, cell_uuid: str,
+                       flavor: dict[str, Any], request_spec: dict[str, Any],
+                       host: str | None = None, **_ignored: Any) -> None:
+        """Resize or cold migrate a server within its cell (cirrus.conductor.tasks.migrate)."""
+        cell = self._cell(cell_uuid)
+
+        def sessions() -> Any:
+            return self._runtime.cell_session(cell)
+
+        try:
+            with (action_obj.event(sessions, instance_uuid, ctxt.request_id,
+                                   "conductor_migrate_server", self._host),
+                  action_obj.event(sessions, instance_uuid, ctxt.request_id,
+                                   "cold_migrate", self._host)):
+                self._cold_migrate(ctxt, cell, instance_uuid, flavor, request_spec, host)
+        except Exception:
+            LOG.info("Move of %s did not start", instance_uuid, exc_info=True)
+
+    def _cold_migrate(self, ctxt: RequestContext, cell: CellMapping, instance_uuid: str,
+                      flavor: dict[str, Any], request_spec: dict[str, Any],
+                      host: str | None) -> None:
+        with self._runtime.cell_session(cell) as s:
+            inst = instance_obj.get_by_uuid(s, instance_uuid)
+        req = migrate.MoveRequest(
+            runtime=self._runtime, ctxt=ctxt, cell=cell, instance=inst,
+            flavor=FlavorSpec.from_dict(flavor), spec=RequestSpec.from_dict(request_spec),
+            target_host=host)
+        chain = TaskChain([
+            migrate.PreallocateMigration(req),
+            migrate.MoveSourceAllocations(req),
+            migrate.SelectDestination(req, self._scheduler),
+            migrate.CastPrepResize(req, self._compute),
+        ], on_failure=lambda error: self._move_failed(ctxt, cell, req, error))
+        chain.run()
+        # The new flavor is kept only once the move is under way; the per-request fields
+        # (ignore_hosts, requested_destination) never reach the database.
+        with self._runtime.api_session() as s:
+            spec_obj.save(s, req.spec)
+
+    def _move_failed(self, ctxt: RequestContext, cell: CellMapping,
+                     req: migrate.MoveRequest, error: BaseException) -> None:
+        """The server stays as it was, task cleared, with a fault and an error notification."""
+        uuid = req.instance.uuid
+        kind = "resize" if req.migration_type == "resize" else "cold migrate"
+        reason = (f"No valid host found for {kind}"
+                  if isinstance(error, exception.NoValidHost) else str(error))
+        with self._runtime.cell_session(cell) as s:
+            instance_obj.add_fault(s, uuid, 500, str(error)[:255], repr(error), None)
+            inst = instance_obj.update_instance(s, uuid, task_state=None)
+        self._notifier.emit(ctxt, "compute_task.migrate_server.error", "ComputeTaskPayload",
+                            {"instance_uuid": uuid, "reason": reason,
+                             "state": inst.vm_state, "instance": instance_payload(inst)},
+                            error=True)
 
     def _cell(self, cell_uuid: str) -> CellMapping:
         for cell in self._runtime.cells():

@@ -2,6 +2,7 @@
 
 Version history:
     1.0 - schedule_and_build_instances (super); build_instances (cell, reschedules).
+    1.1 - migrate_server (super); reschedule_resize (cell).
 """
 
 from typing import Any
@@ -27,6 +28,18 @@ class ComputeTaskAPI:
         """Cast: schedule servers held in build requests and start them in their cells."""
         self._client.cast(ctx, "schedule_and_build_instances", **kwargs)
 
+    def migrate_server(self, ctx: RequestContext, *, instance_uuid: str, cell_uuid: str,
+                       flavor: dict[str, Any], request_spec: dict[str, Any],
+                       host: str | None = None) -> None:
+        """Cast: resize or cold migrate a server (``flavor`` is the new or current one).
+
+        ``request_spec`` carries the per-request restrictions (``ignore_hosts``,
+        ``requested_destination``); ``host`` is the admin's target, never rescheduled.
+        """
+        self._client.cast(ctx, "migrate_server", version="1.1", instance_uuid=instance_uuid,
+                          cell_uuid=cell_uuid, flavor=flavor, request_spec=request_spec,
+                          host=host)
+
 
 class CellTaskAPI:
     """A cell conductor's RPC methods, on the cell's transport."""
@@ -40,3 +53,7 @@ class CellTaskAPI:
     def build_instances(self, ctx: RequestContext, cell: CellMapping, **kwargs: Any) -> None:
         """Cast: retry a failed build on the next alternate host of the cell."""
         self._clients.get(cell).cast(ctx, "build_instances", **kwargs)
+
+    def reschedule_resize(self, ctx: RequestContext, cell: CellMapping, **kwargs: Any) -> None:
+        """Cast: retry a failed resize claim on the next alternate host of the cell."""
+        self._clients.get(cell).cast(ctx, "reschedule_resize", version="1.1", **kwargs)

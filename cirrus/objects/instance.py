@@ -336,6 +336,18 @@ def set_flavors(
         models.InstanceExtra.instance_uuid == uuid).values(flavor=_flavors_json(cur, old, new)))
 
 
+def set_system_metadata(session: Session, uuid: str, changes: dict[str, str | None]) -> None:
+    """Set (or, for None, remove) internal keys of a server such as ``old_vm_state``."""
+    sm = models.InstanceSystemMetadata
+    now = utcnow()
+    for key, value in changes.items():
+        session.execute(update(sm).where(sm.instance_uuid == uuid, sm.key == key,
+                                         sm.deleted == 0).values(deleted=sm.id, deleted_at=now))
+        if value is not None:
+            session.add(sm(instance_uuid=uuid, key=key, value=value))
+    session.flush()
+
+
 def set_network_info(session: Session, uuid: str, network_info: list[dict[str, Any]]) -> None:
     """Replace the cached network info of a server."""
     session.execute(update(models.InstanceInfoCache).where(
@@ -369,17 +381,48 @@ def soft_delete(session: Session, uuid: str) -> None:
 
 
 def usage_on_host(session: Session, host: str) -> tuple[int, int, int, int]:
-    """(servers, vcpus, memory_mb, disk_gb) of the live servers on ``host``, hidden included."""
+    """(servers, vcpus, memory_mb, disk_gb) that ``host`` accounts, hidden servers included.
+
+    A server being moved counts on both ends, as Nova's resource tracker does: its old
+    flavor on the source and its new one on the destination, until the migration is
+    confirmed, reverted or fails (so a server in VERIFY_RESIZE uses both hosts).
+    """
     from sqlalchemy import func
 
+    from cirrus.objects.states import MIGRATION_DONE
+
+    mig = models.Migration
+    moving = session.execute(
+        select(mig.instance_uuid, mig.source_compute, mig.dest_compute)
+        .where(or_(mig.source_compute == host, mig.dest_compute == host), mig.deleted == 0,
+               mig.status.notin_([s.value for s in MIGRATION_DONE]))).all()
+    moving_uuids = {r.instance_uuid for r in moving}
     m = models.Instance
     row = session.execute(
         select(func.count(m.id), func.coalesce(func.sum(m.vcpus), 0),
                func.coalesce(func.sum(m.memory_mb), 0),
                func.coalesce(func.sum(m.root_gb + m.ephemeral_gb), 0))
-        .where(m.host == host, m.deleted == 0)
+        .where(m.host == host, m.deleted == 0, m.uuid.notin_(moving_uuids))
     ).one()
-    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+    totals = [int(row[0]), int(row[1]), int(row[2]), int(row[3])]
+    counted: set[str] = set()
+    for r in moving:
+        try:
+            inst = get_by_uuid(session, r.instance_uuid)
+        except exception.InstanceNotFound:
+            continue
+        sides = [inst.old_flavor or inst.flavor] if r.source_compute == host else []
+        if r.dest_compute == host:
+            sides.append(inst.new_flavor or inst.flavor)
+        for flavor in sides:
+            if flavor is not None:
+                totals[1] += flavor.vcpus
+                totals[2] += flavor.memory_mb
+                totals[3] += flavor.root_gb + flavor.ephemeral_gb
+        if r.instance_uuid not in counted:
+            counted.add(r.instance_uuid)
+            totals[0] += 1
+    return totals[0], totals[1], totals[2], totals[3]
 
 
 def count_by_project(session: Session, project_id: str) -> tuple[int, int, int]:

@@ -12,6 +12,7 @@ from cirrus.db.cell import models
 
 # Bumped when a compute learns a new RPC method; the API compares the minimum across cells.
 SERVICE_VERSION = 70
+COMPUTE_BINARY = "cirrus-compute"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +83,12 @@ def get_by_host_binary(session: Session, host: str, binary: str) -> Service | No
     """One service, or None."""
     row = session.scalar(select(models.Service).filter_by(host=host, binary=binary, deleted=0))
     return _from_row(row) if row else None
+
+
+def compute_is_up(session: Session, host: str, down_time: int) -> bool:
+    """Whether ``host`` has a compute service with a fresh heartbeat (unknown is down)."""
+    svc = get_by_host_binary(session, host, COMPUTE_BINARY) if host else None
+    return svc is not None and svc.is_up(down_time)
 
 
 def update_status(session: Session, service_id: int, **changes: object) -> Service | None:

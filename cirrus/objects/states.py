@@ -151,3 +151,14 @@ def check_transition(old: MigrationStatus | str, new: MigrationStatus | str) -> 
     """Raise ValueError unless a migration may go from ``old`` to ``new``."""
     if (MigrationStatus(old), MigrationStatus(new)) not in ALLOWED_MIGRATION_TRANSITIONS:
         raise ValueError(f"migration status may not change from {old} to {new}")
+
+
+# Statuses after which a migration no longer holds resources on either host; "finished"
+# (VERIFY_RESIZE) still does, on both.
+MIGRATION_DONE: frozenset[MigrationStatus] = frozenset(
+    {_M.CONFIRMED, _M.REVERTED, _M.ERROR, _M.FAILED, _M.DONE})
+
+
+def migration_in_progress(status: MigrationStatus | str) -> bool:
+    """Whether a migration in ``status`` still accounts usage on its hosts."""
+    return MigrationStatus(status) not in MIGRATION_DONE

@@ -9,12 +9,11 @@ from typing import Any
 
 from cirrus import exception
 from cirrus.api.common import APIState
-from cirrus.api.ops import external, usage
+from cirrus.api.ops import external, quotas
 from cirrus.context import RequestContext
 from cirrus.objects import build_request as br_obj
 from cirrus.objects import flavor as flavor_obj
 from cirrus.objects import instance_mapping as im_obj
-from cirrus.objects import quota as quota_obj
 from cirrus.objects import request_spec as spec_obj
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.request_spec import ImageMeta, RequestSpec
@@ -52,7 +51,17 @@ def flavor_id_from_ref(ref: str) -> str:
     return str(ref).rstrip("/").rsplit("/", 1)[-1]
 
 
-def _flavor(state: APIState, ctx: RequestContext, ref: str) -> FlavorSpec:
+def find_flavor(state: APIState, ctx: RequestContext, ref: str, *,
+                allow_disabled: bool = False) -> FlavorSpec:
+    """The flavor ``flavorRef`` names, as this caller may use it.
+
+    A private flavor the project has no access to is reported exactly like a missing one,
+    so its existence does not leak. Resize allows a disabled flavor here because it only
+    refuses one that differs from the server's current flavor.
+
+    Raises:
+        Invalid: missing, private without access, or disabled (400).
+    """
     flavorid = flavor_id_from_ref(ref)
     with state.runtime.api_reader() as s:
         try:
@@ -61,7 +70,7 @@ def _flavor(state: APIState, ctx: RequestContext, ref: str) -> FlavorSpec:
                 ctx.project_id in flavor_obj.projects_of(s, flavorid))
         except exception.FlavorNotFound:
             raise exception.Invalid(f"Flavor {ref} could not be found.") from None
-    if flavor.disabled or not allowed:
+    if (flavor.disabled and not allow_disabled) or not allowed:
         raise exception.Invalid(f"Flavor {ref} could not be found.")
     return flavor
 
@@ -128,15 +137,8 @@ def _check_zone(state: APIState, zone: str | None) -> str | None:
 
 def _check_quota(state: APIState, ctx: RequestContext, flavor: FlavorSpec,
                  count: int) -> None:
-    with state.runtime.api_reader() as s:
-        limits = quota_obj.limits_for(s, ctx.project_id or "")
-    used = usage.project_usage(state, ctx, ctx.project_id or "")
-    wanted = {"instances": (count, used.instances), "cores": (flavor.vcpus * count, used.cores),
-              "ram": (flavor.memory_mb * count, used.ram)}
-    for resource, (req, have) in wanted.items():
-        limit = limits[resource]
-        if limit >= 0 and req + have > limit:
-            raise exception.QuotaExceeded(overs=resource, req=req, used=have, allowed=limit)
+    quotas.check_deltas(state, ctx, ctx.project_id or "", {
+        "instances": count, "cores": flavor.vcpus * count, "ram": flavor.memory_mb * count})
 
 
 def _keypair(state: APIState, ctx: RequestContext, name: str | None) -> dict[str, Any] | None:
@@ -169,7 +171,7 @@ def create_servers(state: APIState, ctx: RequestContext,
         Invalid: bad flavor, image, network, zone, key pair or user data (400).
         QuotaExceeded: over the project's quota (403).
     """
-    flavor = _flavor(state, ctx, req.flavor_ref)
+    flavor = find_flavor(state, ctx, req.flavor_ref)
     image = _image(state, req, flavor, ctx)
     networks = external.check_networks(state, ctx, req.networks)
     zone = _check_zone(state, req.availability_zone)

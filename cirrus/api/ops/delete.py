@@ -2,24 +2,56 @@
 
 import logging
 
+from cirrus import exception
 from cirrus.api.common import APIState, Located
+from cirrus.compute import actions
 from cirrus.context import RequestContext
 from cirrus.objects import build_request as br_obj
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import instance_action as action_obj
 from cirrus.objects import instance_mapping as im_obj
+from cirrus.objects import migration as migration_obj
 from cirrus.objects import request_spec as spec_obj
-from cirrus.objects import service as service_obj
-from cirrus.objects.states import TaskState, VmState
+from cirrus.objects.cell_mapping import CellMapping
+from cirrus.objects.instance import Instance
+from cirrus.objects.migration import Migration
+from cirrus.objects.states import MigrationStatus, TaskState, VmState
 
 LOG = logging.getLogger(__name__)
 
 
-def _host_up(state: APIState, loc: Located) -> bool:
-    assert loc.cell is not None and loc.instance is not None
-    with state.runtime.cell_reader(loc.cell) as s:
-        svc = service_obj.get_by_host_binary(s, loc.instance.host or "", "cirrus-compute")
-    return svc is not None and svc.is_up(state.runtime.conf.service_down_time)
+def _migration_to_confirm(state: APIState, cell: CellMapping, uuid: str) -> Migration | None:
+    with state.runtime.cell_reader(cell) as s:
+        for status in (MigrationStatus.FINISHED, MigrationStatus.CONFIRMING):
+            try:
+                return migration_obj.get_by_instance_and_status(s, uuid, status)
+            except exception.MigrationNotFound:
+                continue
+    return None
+
+
+def _confirm_before_delete(state: APIState, ctx: RequestContext, cell: CellMapping,
+                           inst: Instance) -> None:
+    """Confirm a VERIFY_RESIZE server first, so its source host is cleaned, not leaked.
+
+    The call is synchronous: the source must be done before the destination deletes. A
+    source that is down, or a confirm that fails, does not stop the delete: the computes
+    clean up what is left when they next audit.
+    """
+    migration = _migration_to_confirm(state, cell, inst.uuid)
+    if migration is None:
+        LOG.info("Server %s is resized but has no migration to confirm; it may have been "
+                 "confirmed already", inst.uuid)
+        return
+    try:
+        actions.start_confirm(state.runtime, state.compute_rpc, ctx, cell, inst, migration,
+                              cast=False)
+    except exception.SourceComputeUnavailable:
+        LOG.warning("Source compute %s of server %s is down; deleting without confirming "
+                    "its resize", migration.source_compute, inst.uuid)
+    except Exception:
+        LOG.exception("Confirming the resize of server %s before its delete failed",
+                      inst.uuid)
 
 
 def delete_server(state: APIState, ctx: RequestContext, loc: Located) -> None:
@@ -35,10 +67,13 @@ def delete_server(state: APIState, ctx: RequestContext, loc: Located) -> None:
         return
     inst = loc.instance
     assert inst is not None
+    if inst.vm_state == VmState.RESIZED and not loc.cell.is_cell0:
+        _confirm_before_delete(state, ctx, loc.cell, inst)
     with runtime.cell_session(loc.cell) as s:
         action_obj.start(s, uuid, action_obj.DELETE, ctx.request_id, ctx.user_id,
                          ctx.project_id)
-    if loc.cell.is_cell0 or not inst.host or not _host_up(state, loc):
+    if (loc.cell.is_cell0 or not inst.host
+            or not actions.compute_up(runtime, loc.cell, inst.host)):
         local_delete(state, ctx, loc)
         return
     with runtime.cell_session(loc.cell) as s:

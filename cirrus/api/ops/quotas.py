@@ -1,5 +1,8 @@
-"""A project's effective quota limits and what it uses, as the quota and limits APIs show."""
+"""A project's effective quota limits and what it uses, and the check every request makes."""
 
+from collections.abc import Mapping
+
+from cirrus import exception
 from cirrus.api.common import APIState
 from cirrus.api.ops.usage import project_usage
 from cirrus.context import RequestContext
@@ -33,3 +36,41 @@ def in_use(state: APIState, ctx: RequestContext, project_id: str) -> dict[str, i
     counted = {"instances": usage.instances, "cores": usage.cores, "ram": usage.ram}
     names = {*DEPRECATED_DEFAULTS, *quota_obj.DEFAULTS}
     return {name: counted.get(name, 0) for name in names}
+
+
+def over_quota(limits: Mapping[str, int], used: Mapping[str, int],
+               deltas: Mapping[str, int]) -> exception.QuotaExceeded | None:
+    """The error for ``deltas`` on top of ``used``, or None when everything fits.
+
+    Only positive deltas count (a smaller flavor never fails quota); -1 is unlimited.
+    Every resource over its limit is listed, sorted and comma-joined, as Nova words it.
+    """
+    overs = sorted(name for name, delta in deltas.items()
+                   if delta > 0 and limits.get(name, -1) >= 0
+                   and used.get(name, 0) + delta > limits[name])
+    if not overs:
+        return None
+
+    def _join(values: Mapping[str, int]) -> str:
+        return ", ".join(str(values.get(name, 0)) for name in overs)
+
+    return exception.QuotaExceeded(overs=", ".join(overs), req=_join(deltas),
+                                   used=_join(used), allowed=_join(limits))
+
+
+def check_deltas(state: APIState, ctx: RequestContext, project_id: str,
+                 deltas: Mapping[str, int]) -> None:
+    """Refuse a request that would take ``project_id`` over its quota.
+
+    Raises:
+        QuotaExceeded: every resource over its limit listed (403).
+    """
+    if not any(delta > 0 for delta in deltas.values()):
+        return
+    with state.runtime.api_reader() as s:
+        limits = quota_obj.limits_for(s, project_id)
+    usage = project_usage(state, ctx, project_id)
+    used = {"instances": usage.instances, "cores": usage.cores, "ram": usage.ram}
+    error = over_quota(limits, used, deltas)
+    if error is not None:
+        raise error

@@ -118,3 +118,41 @@ REBOOT: dict[str, Any] = {
         "required": ["type"], "additionalProperties": False}},
     "required": ["reboot"], "additionalProperties": False,
 }
+
+RESIZE: dict[str, Any] = {
+    "type": "object",
+    "properties": {"resize": {
+        "type": "object",
+        "properties": {"flavorRef": _REF, "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]}},
+        "required": ["flavorRef"], "additionalProperties": False}},
+    "required": ["resize"], "additionalProperties": False,
+}
+
+# Below 2.56 a cold migration cannot name its destination, so any body but null is a 400.
+MIGRATE_V2_1: dict[str, Any] = {
+    "type": "object",
+    "properties": {"migrate": {"type": "null"}},
+    "required": ["migrate"], "additionalProperties": False,
+}
+
+MIGRATE_V2_56: dict[str, Any] = {
+    "type": "object",
+    "properties": {"migrate": {
+        "type": ["object", "null"],
+        "properties": {"host": {"type": ["string", "null"], "minLength": 1,
+                                "maxLength": 255, "pattern": "^[a-zA-Z0-9-._]*$"}},
+        "additionalProperties": False}},
+    "required": ["migrate"], "additionalProperties": False,
+}
+
+CONFIRM_RESIZE: dict[str, Any] = {
+    "type": "object",
+    "properties": {"confirmResize": {"type": "null"}},
+    "required": ["confirmResize"], "additionalProperties": False,
+}
+
+REVERT_RESIZE: dict[str, Any] = {
+    "type": "object",
+    "properties": {"revertResize": {"type": "null"}},
+    "required": ["revertResize"], "additionalProperties": False,
+}

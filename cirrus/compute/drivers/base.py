@@ -87,3 +87,26 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     def get_power_state(self, uuid: str) -> int:
         """The PowerState of a guest (NOSTATE when absent)."""
+
+    # -- moves (resize and cold migration) ---------------------------------------------
+
+    @abc.abstractmethod
+    def prepare_migration_target(self, uuid: str, flavor: FlavorSpec) -> None:
+        """On the destination: make room for an incoming guest (a resize claim's hook)."""
+
+    @abc.abstractmethod
+    def migrate_disk_and_power_off(self, uuid: str, dest_host: str,
+                                   flavor: FlavorSpec) -> None:
+        """On the source: stop the guest and hand its disks over; they stay until confirm."""
+
+    @abc.abstractmethod
+    def finish_migration(self, guest: GuestSpec, resize_disk: bool, power_on: bool) -> None:
+        """On the destination: create the guest from the handed-over disks."""
+
+    @abc.abstractmethod
+    def confirm_migration(self, uuid: str) -> None:
+        """On the source: remove what the move left behind (its disks and guest)."""
+
+    @abc.abstractmethod
+    def finish_revert_migration(self, guest: GuestSpec, power_on: bool) -> None:
+        """On the source: bring back the guest the move left behind."""

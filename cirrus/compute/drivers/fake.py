@@ -6,6 +6,7 @@ from typing import Any
 
 from cirrus import exception
 from cirrus.compute.drivers.base import Capabilities, ComputeDriver, GuestSpec, HostResources
+from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.states import PowerState
 
 
@@ -32,6 +33,9 @@ class FakeDriver(ComputeDriver):
     def __init__(self, vcpus: int = 16, memory_mb: int = 32768, local_gb: int = 500) -> None:
         self._lock = threading.Lock()
         self._guests: dict[str, FakeGuest] = {}
+        # Guests a move took away from this host, kept until confirm or revert. Separate
+        # from ``_guests`` so that a resize to the same host keeps both copies.
+        self._left_behind: dict[str, FakeGuest] = {}
         self._faults: dict[str, list[BaseException]] = {}
         self._resources = HostResources(
             vcpus=vcpus, memory_mb=memory_mb, local_gb=local_gb, hypervisor_type="fake",
@@ -126,6 +130,50 @@ class FakeDriver(ComputeDriver):
         with self._lock:
             guest = self._guests.get(uuid)
             return int(guest.power_state) if guest else int(PowerState.NOSTATE)
+
+    # -- moves -------------------------------------------------------------------------
+
+    def prepare_migration_target(self, uuid: str, flavor: FlavorSpec) -> None:
+        """Nothing to reserve in memory; a place to inject a failed claim."""
+        del uuid, flavor
+        self._maybe_fail("prepare_migration_target")
+
+    def migrate_disk_and_power_off(self, uuid: str, dest_host: str,
+                                   flavor: FlavorSpec) -> None:
+        """Power off and keep the guest aside until the move is confirmed or reverted."""
+        del dest_host, flavor
+        self._maybe_fail("migrate_disk_and_power_off")
+        with self._lock:
+            guest = self._guest(uuid)
+            guest.power_state = PowerState.SHUTDOWN
+            self._left_behind[uuid] = self._guests.pop(uuid)
+
+    def finish_migration(self, guest: GuestSpec, resize_disk: bool, power_on: bool) -> None:
+        """Record the guest that arrived, running unless it was stopped."""
+        del resize_disk
+        self._maybe_fail("finish_migration")
+        state = PowerState.RUNNING if power_on else PowerState.SHUTDOWN
+        with self._lock:
+            self._guests[guest.uuid] = FakeGuest(guest, state)
+
+    def confirm_migration(self, uuid: str) -> None:
+        """Forget the guest the move left here."""
+        self._maybe_fail("confirm_migration")
+        with self._lock:
+            self._left_behind.pop(uuid, None)
+
+    def finish_revert_migration(self, guest: GuestSpec, power_on: bool) -> None:
+        """Bring back the guest the move left here (recreated if it is gone)."""
+        self._maybe_fail("finish_revert_migration")
+        state = PowerState.RUNNING if power_on else PowerState.SHUTDOWN
+        with self._lock:
+            self._left_behind.pop(guest.uuid, None)
+            self._guests[guest.uuid] = FakeGuest(guest, state)
+
+    def left_behind(self, uuid: str) -> FakeGuest | None:
+        """A guest a move left on this host (for tests)."""
+        with self._lock:
+            return self._left_behind.get(uuid)
 
     def guest(self, uuid: str) -> FakeGuest | None:
         """A guest's record (for tests)."""
