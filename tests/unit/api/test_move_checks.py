@@ -241,11 +241,10 @@ def cell_runtime(tmp_path):
 
 def _finished(runtime, cell, status=M.FINISHED):
     with runtime.cell_session(cell) as s:
-        mig = migration_obj.create(s, instance_uuid="u-1", source_compute="h1",
-                                   source_node="h1", dest_compute="h2", old_instance_type_id=1,
-                                   new_instance_type_id=2, migration_type="resize",
-                                   user_id="u", project_id="p", status=status)
-    return mig
+        return migration_obj.create(
+            s, instance_uuid="u-1", source_compute="h1", source_node="h1", dest_compute="h2",
+            old_instance_type_id=1, new_instance_type_id=2, migration_type="resize",
+            user_id="u", project_id="p", status=status)
 
 
 def _register(runtime, cell, host, up=True):

@@ -1,4 +1,4 @@
-"""Boot and delete across two cells with every service a separate process."""
+"""Boot, delete, resize and cold migration with every service a separate process."""
 
 import hashlib
 import json
@@ -84,4 +84,54 @@ def test_boot_delete_both_cells(real):
                     "--wait", "cli-real"], env=env, check=True, timeout=180,
                    capture_output=True)
     wait_for(lambda: not list(demo.compute.servers()), 30, what="server list empty")
+    real.check_alive()
+
+
+def _migrations(conn, server_id):
+    resp = conn.session.get(f"/os-migrations?instance_uuid={server_id}", endpoint_filter={
+        "service_type": "compute"}, headers={"OpenStack-API-Version": "compute 2.80"})
+    assert resp.status_code == 200, resp.text
+    return [(m["migration_type"], m["status"], m["source_compute"], m["dest_compute"])
+            for m in resp.json()["migrations"]]
+
+
+def _wait_status(conn, server_id, status):
+    def _check():
+        return conn.compute.get_server(server_id).status == status
+
+    wait_for(_check, 120, what=f"{server_id} {status}")
+    return conn.compute.get_server(server_id)
+
+
+def test_resize_revert_then_migrate_confirm(real):
+    """The computes cast to each other over the cell's RabbitMQ vhost, as in production."""
+    admin = _conn(real, "admin")
+    image = next(iter(admin.image.images(name="cirros")), None) or admin.image.create_image(
+        name="cirros", data=b"x" * 4096, disk_format="qcow2", container_format="bare",
+        visibility="public")
+    server = admin.compute.create_server(name="real-move", flavor_id="1", image_id=image.id,
+                                         networks="none", availability_zone="nova:cell1-host1")
+    admin.compute.wait_for_server(server, wait=120, interval=0.5)
+    admin.compute.resize_server(server, "2")
+    resized = _wait_status(admin, server.id, "VERIFY_RESIZE")
+    assert resized.compute_host == "cell1-host2"
+    assert resized.flavor["original_name"] == "m1.small"
+    admin.compute.revert_server_resize(server)
+    reverted = _wait_status(admin, server.id, "ACTIVE")
+    assert reverted.compute_host == "cell1-host1"
+    assert reverted.flavor["original_name"] == "m1.tiny"
+    admin.compute.migrate_server(server)
+    migrated = _wait_status(admin, server.id, "VERIFY_RESIZE")
+    assert migrated.compute_host == "cell1-host2"
+    admin.compute.confirm_server_resize(server)
+    confirmed = _wait_status(admin, server.id, "ACTIVE")
+    assert confirmed.compute_host == "cell1-host2"
+    assert [a["resources"] for a in _allocations(admin, server.id).values()] == [
+        {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}]
+    assert _migrations(admin, server.id) == [
+        ("migration", "confirmed", "cell1-host1", "cell1-host2"),
+        ("resize", "reverted", "cell1-host1", "cell1-host2")]
+    admin.compute.delete_server(server)
+    admin.compute.wait_for_delete(server, wait=120, interval=0.5)
+    assert _allocations(admin, server.id) == {}
     real.check_alive()
