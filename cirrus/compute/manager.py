@@ -210,10 +210,14 @@ class ComputeManager:
     def _end_moves(self, instance_uuid: str) -> None:
         """Release what unfinished moves of a deleted server still hold (Nova leaks it)."""
         with self._session() as s:
-            moves = [m for m in migration_obj.get_all(s, instance_uuid=instance_uuid)
-                     if migration_in_progress(m.status) or m.status == MigrationStatus.ERROR]
-        for mig in moves:
+            every = migration_obj.get_all(s, instance_uuid=instance_uuid)
+        # Whatever its status: a revert whose source failed to give the allocations back
+        # leaves the migration "reverted" with the source share still on its consumer.
+        for mig in every:
             self.runtime.placement.delete_allocations(mig.uuid)
+        moves = [m for m in every
+                 if migration_in_progress(m.status) or m.status == MigrationStatus.ERROR]
+        for mig in moves:
             if mig.source_compute == self.host and mig.status != MigrationStatus.ERROR:
                 self.driver.confirm_migration(instance_uuid)
             if migration_in_progress(mig.status):

@@ -90,7 +90,7 @@ class CellConductorManager:
         placement = runtime.placement
         try:
             placement.move_allocations(inst.uuid, mig.uuid, inst.project_id or "",
-                                       inst.user_id or "")
+                                       inst.user_id or "", target_new=True)
             for index, alt in enumerate(alternates):
                 allocations = {rp: v["resources"]
                                for rp, v in alt["allocation_request"]["allocations"].items()}

@@ -406,14 +406,14 @@ def usage_on_host(session: Session, host: str) -> tuple[int, int, int, int]:
     ).one()
     totals = [int(row[0]), int(row[1]), int(row[2]), int(row[3])]
     counted: set[str] = set()
+    flavors = _live_flavors(session, moving_uuids)
     for r in moving:
-        try:
-            inst = get_by_uuid(session, r.instance_uuid)
-        except exception.InstanceNotFound:
+        if r.instance_uuid not in flavors:
             continue
-        sides = [inst.old_flavor or inst.flavor] if r.source_compute == host else []
+        cur, old, new = flavors[r.instance_uuid]
+        sides = [old or cur] if r.source_compute == host else []
         if r.dest_compute == host:
-            sides.append(inst.new_flavor or inst.flavor)
+            sides.append(new or cur)
         for flavor in sides:
             if flavor is not None:
                 totals[1] += flavor.vcpus
@@ -423,6 +423,20 @@ def usage_on_host(session: Session, host: str) -> tuple[int, int, int, int]:
             counted.add(r.instance_uuid)
             totals[0] += 1
     return totals[0], totals[1], totals[2], totals[3]
+
+
+def _live_flavors(session: Session, uuids: Iterable[str]) -> dict[
+        str, tuple[FlavorSpec | None, FlavorSpec | None, FlavorSpec | None]]:
+    """(current, old, new) flavor of each live server among ``uuids``."""
+    ex, m = models.InstanceExtra, models.Instance
+    out = {}
+    for row in session.execute(
+            select(ex.instance_uuid, ex.flavor).join(m, m.uuid == ex.instance_uuid)
+            .where(ex.instance_uuid.in_(list(uuids)), m.deleted == 0)):
+        values = json.loads(row.flavor or "{}")
+        out[row.instance_uuid] = (_spec(values.get("cur")), _spec(values.get("old")),
+                                  _spec(values.get("new")))
+    return out
 
 
 def count_by_project(session: Session, project_id: str) -> tuple[int, int, int]:

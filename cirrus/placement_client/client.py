@@ -224,17 +224,23 @@ class PlacementClient:
     def move_allocations(
         self, source: str, target: str, project_id: str, user_id: str,
         target_type: str = "MIGRATION", source_type: str = "INSTANCE",
+        *, target_new: bool = False,
     ) -> bool:
         """Move every allocation of ``source`` to ``target`` in one atomic write.
+
+        With ``target_new`` the first attempt assumes ``target`` holds nothing yet
+        (generation null) and saves a round trip; a conflict falls back to reading it.
 
         Returns:
             False when ``source`` had nothing to move.
         """
+        assume_new = target_new
         for _ in range(self._retries + 1):
             src, src_gen = self.get_allocations(source)
             if not src:
                 return False
-            _, tgt_gen = self.get_allocations(target)
+            tgt_gen = None if assume_new else self.get_allocations(target)[1]
+            assume_new = False
             body = {
                 source: {"allocations": {}, "project_id": project_id, "user_id": user_id,
                          "consumer_generation": src_gen, "consumer_type": source_type},

@@ -3,8 +3,8 @@
 kombu's memory transport has no blocking receive, and oslo.messaging sets its polling
 interval to zero for ``memory://`` URLs, so every listening thread spins: an idle
 all-in-one burnt more than a core, which every request then paid for in the GIL. This
-transport keeps the memory transport's queues and semantics and adds one condition
-variable: a put wakes the waiting consumers, which otherwise sleep until their timeout.
+transport keeps the memory transport's queues and semantics and adds a wake-up:
+a put wakes the consumers waiting on that queue, which otherwise sleep until their timeout.
 
 Select it with ``kombu+inproc:///<vhost>``; like ``kombu+memory://`` its state is shared by
 the whole process, so cells are kept apart by topic prefixes (cirrus.rpc.transport).
@@ -12,34 +12,62 @@ the whole process, so cells are kept apart by topic prefixes (cirrus.rpc.transpo
 
 import threading
 import time
+from collections.abc import Iterable
 from queue import Empty
 from typing import Any
 
 import kombu.transport
 from kombu.transport import memory
 
-_CHANGED = threading.Condition()
-_GENERATION = [0]
+
+class _Waiter:
+    """One consumer waiting for any of its queues to get a message."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.generation = 0
+
+    def wake(self) -> None:
+        with self.cond:
+            self.generation += 1
+            self.cond.notify_all()
 
 
-def _notify() -> None:
-    with _CHANGED:
-        _GENERATION[0] += 1
-        _CHANGED.notify_all()
+# Queue name -> the consumers waiting on it. Waking only those (rather than every
+# listener of the process) keeps a message from costing a wake-up per service thread.
+_WAITERS: dict[str, set[_Waiter]] = {}
+_REGISTRY = threading.Lock()
+
+
+def _wake(queues: Iterable[str]) -> None:
+    with _REGISTRY:
+        waiters = {w for q in queues for w in _WAITERS.get(q, ())}
+    for waiter in waiters:
+        waiter.wake()
+
+
+def _register(waiter: _Waiter, queues: Iterable[str], add: bool) -> None:
+    with _REGISTRY:
+        for queue in queues:
+            if add:
+                _WAITERS.setdefault(queue, set()).add(waiter)
+            else:
+                _WAITERS.get(queue, set()).discard(waiter)
 
 
 class Channel(memory.Channel):  # type: ignore[misc]
-    """The memory channel, announcing every message it queues."""
+    """The memory channel, announcing every message it queues to that queue's consumers."""
 
     def _put(self, queue: str, message: Any, **kwargs: Any) -> None:
         super()._put(queue, message, **kwargs)  # type: ignore[no-untyped-call]
-        _notify()
+        _wake((queue,))
 
     def _put_fanout(self, exchange: str, message: Any, routing_key: str | None = None,
                     **kwargs: Any) -> None:
+        queues = list(self._lookup(exchange, routing_key))  # type: ignore[no-untyped-call]
         super()._put_fanout(  # type: ignore[no-untyped-call]
             exchange, message, routing_key, **kwargs)
-        _notify()
+        _wake(queues)
 
 
 class Transport(memory.Transport):  # type: ignore[misc]
@@ -56,20 +84,26 @@ class Transport(memory.Transport):  # type: ignore[misc]
         deadline = None if timeout is None else time.monotonic() + timeout
         assert self.cycle is not None
         get = self.cycle.get
-        while True:
-            with _CHANGED:
-                seen = _GENERATION[0]
-            try:
-                get(self._deliver, timeout=timeout)  # type: ignore[no-untyped-call]
-                return
-            except Empty:
-                pass
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise TimeoutError
-            with _CHANGED:
-                if _GENERATION[0] == seen:
-                    _CHANGED.wait(timeout=remaining if remaining is not None else 1.0)
+        waiter = _Waiter()
+        queues = {q for channel in self.channels for q in channel._active_queues}
+        _register(waiter, queues, add=True)
+        try:
+            while True:
+                with waiter.cond:
+                    seen = waiter.generation
+                try:
+                    get(self._deliver, timeout=timeout)  # type: ignore[no-untyped-call]
+                    return
+                except Empty:
+                    pass
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise TimeoutError
+                with waiter.cond:
+                    if waiter.generation == seen:
+                        waiter.cond.wait(timeout=remaining if remaining is not None else 1.0)
+        finally:
+            _register(waiter, queues, add=False)
 
 
 def register() -> None:

@@ -59,10 +59,16 @@ class HostManager:
         summaries: dict[str, Any],
         *,
         with_instances: bool = False,
+        only_cells: frozenset[str] | None = None,
     ) -> list[HostState]:
-        """HostStates of the nodes that appear in ``summaries`` (Placement's view)."""
+        """HostStates of the nodes that appear in ``summaries`` (Placement's view).
+
+        Args:
+            only_cells: read only these cells (a move that must stay in its cell).
+        """
         conf = self._runtime.conf
-        cells = [c for c in self._runtime.cells() if not c.is_cell0 and not c.disabled]
+        cells = [c for c in self._runtime.cells() if not c.is_cell0 and not c.disabled
+                 and (only_cells is None or c.uuid in only_cells)]
         aggs = self._runtime.aggregates()
         per_cell = self._cell_nodes(ctx, cells, with_instances)
         states: list[HostState] = []

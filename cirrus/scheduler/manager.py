@@ -93,7 +93,8 @@ class SchedulerManager:
             return
         needs = any(p.request.scheduler_hints or p.request.instance_group for p in group)
         states = {h.uuid: h for h in self._hosts.get_host_states(
-            group[0].ctxt, summaries, with_instances=needs) if h.uuid in by_rp}
+            group[0].ctxt, summaries, with_instances=needs,
+            only_cells=_required_cells(group)) if h.uuid in by_rp}
         plans: list[tuple[Pending, list[tuple[str, HostState, list[HostState]]]]] = []
         for pending in group:
             try:
@@ -153,6 +154,17 @@ class SchedulerManager:
     def stop(self) -> None:
         """Stop the batch worker."""
         self._batcher.stop()
+
+
+def _required_cells(group: list[Pending]) -> frozenset[str] | None:
+    """The cells a batch may land in, when every request is bound to one (a move)."""
+    cells = set()
+    for pending in group:
+        dest = pending.request.requested_destination
+        if dest is None or not dest.cell_uuid or dest.allow_cross_cell_move:
+            return None
+        cells.add(dest.cell_uuid)
+    return frozenset(cells)
 
 
 def _allocations(by_rp: dict[str, Any], host: HostState) -> dict[str, dict[str, int]]:

@@ -94,7 +94,12 @@ def local_delete(state: APIState, ctx: RequestContext, loc: Located) -> None:
         inst = instance_obj.get_by_uuid(s, uuid)
         if inst.vm_state != VmState.DELETED:
             instance_obj.soft_delete(s, uuid)
+        moves = [m.uuid for m in migration_obj.get_all(s, instance_uuid=uuid)]
     runtime.placement.delete_allocations(uuid)
+    # A move that failed in Placement can leave a share on its migration's consumer;
+    # nothing would release it once the server is gone.
+    for consumer in moves:
+        runtime.placement.delete_allocations(consumer)
     try:
         for port in runtime.network.list_ports(device_id=uuid):
             runtime.network.delete_port(port.id)

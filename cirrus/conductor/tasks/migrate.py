@@ -106,7 +106,8 @@ class MoveSourceAllocations(Task[bool]):
         assert req.migration is not None
         inst = req.instance
         moved = req.runtime.placement.move_allocations(
-            inst.uuid, req.migration.uuid, inst.project_id or "", inst.user_id or "")
+            inst.uuid, req.migration.uuid, inst.project_id or "", inst.user_id or "",
+            target_new=True)
         if not moved:
             LOG.warning("Server %s had no allocations to move to migration %s", inst.uuid,
                         req.migration.uuid)
