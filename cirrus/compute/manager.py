@@ -12,12 +12,13 @@ with warnings.catch_warnings():
 from sqlalchemy.orm import Session
 
 from cirrus import exception
-from cirrus.compute import network, rollback
+from cirrus.compute import network, recovery, rollback
 from cirrus.compute.drivers.base import ComputeDriver, GuestSpec
 from cirrus.compute.move import MoveManager
 from cirrus.compute.resource_tracker import ResourceTracker
 from cirrus.conductor.rpcapi import CellTaskAPI
 from cirrus.context import RequestContext
+from cirrus.context import get_admin_context as ctxt_for_cleanup
 from cirrus.db.base import utcnow
 from cirrus.notifications.notifier import Notifier, instance_payload
 from cirrus.objects import instance as instance_obj
@@ -27,7 +28,6 @@ from cirrus.objects.cell_mapping import CellMapping
 from cirrus.objects.instance import Instance
 from cirrus.objects.states import (
     MigrationStatus,
-    PowerState,
     TaskState,
     VmState,
     migration_in_progress,
@@ -218,10 +218,13 @@ class ComputeManager:
         moves = [m for m in every
                  if migration_in_progress(m.status) or m.status == MigrationStatus.ERROR]
         for mig in moves:
-            if mig.source_compute == self.host and mig.status != MigrationStatus.ERROR:
-                self.driver.confirm_migration(instance_uuid)
             if migration_in_progress(mig.status):
                 rollback.fail_migration(self.runtime, self.cell, mig)
+        if self.driver.has_move_leftovers(instance_uuid):
+            self.driver.confirm_migration(instance_uuid)
+        for host in {h for m in every for h in (m.source_compute, m.dest_compute)}:
+            if host and host != self.host:
+                self.moves.cleanup_elsewhere(ctxt_for_cleanup(), host, instance_uuid)
 
     # -- power -------------------------------------------------------------------------
 
@@ -262,11 +265,10 @@ class ComputeManager:
         expected = TaskState.REBOOTING_HARD if hard else TaskState.REBOOTING
 
         def _reboot() -> None:
-            if hard and self.driver.get_power_state(instance_uuid) == PowerState.NOSTATE:
+            if hard:
                 inst = self._get(instance_uuid)
-                assert inst.flavor is not None
-                self.driver.spawn(GuestSpec(inst.uuid, inst.display_name or inst.uuid,
-                                            inst.flavor, inst.image_ref), {})
+                recovery.restart_guest(self, inst)
+                recovery.heal_allocations(self, inst)
             else:
                 self.driver.reboot(instance_uuid, reboot_type)
 

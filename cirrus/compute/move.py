@@ -18,7 +18,7 @@ with warnings.catch_warnings():
     import oslo_messaging as messaging
 
 from cirrus import exception
-from cirrus.compute import network
+from cirrus.compute import network, recovery
 from cirrus.compute import rollback as rb
 from cirrus.compute.drivers.base import GuestSpec
 from cirrus.compute.rpcapi import ComputeAPI
@@ -78,6 +78,11 @@ class MoveManager:
         inst = rb.abort_move(self._c.runtime, self._c.cell, inst, mig, error,
                              to_source=to_source, vm_state=vm_state, host=self._c.host)
         self._c.tracker.refresh_usage()
+        for host in {mig.source_compute, mig.dest_compute} - {inst.host, None}:
+            if host == self._c.host:
+                recovery.discard_remains(self._c, inst.uuid, inst.host)
+            else:
+                self.cleanup_elsewhere(ctxt, host or "", inst.uuid)
         self._c.notifier.emit(ctxt, f"instance.{event}.error", "InstanceActionPayload",
                               self._payload(inst, error), error=True)
 
@@ -93,6 +98,20 @@ class MoveManager:
         LOG.info("Server %s or migration %s is gone; releasing their allocations",
                  instance_uuid, migration_uuid)
         self._c.runtime.placement.delete_allocations(migration_uuid)
+
+    def cleanup_elsewhere(self, ctxt: RequestContext, host: str, instance_uuid: str) -> None:
+        """Ask ``host`` to remove what a move of the server left there."""
+        self._rpc.cleanup_move(ctxt, self._c.cell, host, instance_uuid=instance_uuid)
+
+    def cleanup_move(self, ctxt: RequestContext, instance_uuid: str,
+                     **_ignored: Any) -> None:
+        """Remove this host's copy of a server that lives elsewhere (or was deleted)."""
+        del ctxt
+        try:
+            host = self._c._get(instance_uuid).host
+        except exception.InstanceNotFound:
+            host = None
+        recovery.discard_remains(self._c, instance_uuid, host)
 
     # -- destination: claim ------------------------------------------------------------
 
@@ -319,11 +338,11 @@ class MoveManager:
         try:
             with c._event(ctxt, instance_uuid, "revert_resize"):
                 c.driver.destroy(instance_uuid)
-                # As in Nova the migration is "reverted" once the destination is clean,
-                # before the source finishes; the server is pointed back at the source now
-                # so that neither tracker counts it here any more.
+                # The server is pointed back at the source now so that this host's
+                # tracker stops counting it; the migration stays "reverting" until the
+                # source has finished (Nova marks it "reverted" here, and a revert that
+                # then fails on the source is reported as done).
                 c._set(instance_uuid, host=mig.source_compute, node=mig.source_node)
-                mig = self._transition(mig, _M.REVERTED)
         except Exception as exc:
             self._abort(ctxt, inst, mig, exc, "resize_revert", to_source=True)
             return
@@ -363,6 +382,7 @@ class MoveManager:
         network.bind_to_host(c.runtime, inst.uuid, c.host)
         power_on = rb.old_vm_state(inst) != VmState.STOPPED
         c.driver.finish_revert_migration(_guest(inst, old), power_on=power_on)
+        self._transition(mig, _M.REVERTED)
         return self._settle(
             inst, VmState.ACTIVE if power_on else VmState.STOPPED,
             expected=(TaskState.RESIZE_REVERTING,), flavor=old, host=c.host,

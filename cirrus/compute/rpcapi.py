@@ -3,7 +3,7 @@
 Version history:
     6.0 - Boot, delete and power methods.
     6.1 - Same-cell resize and cold migration: prep_resize, resize_instance, finish_resize,
-          confirm_resize, revert_resize, finish_revert_resize.
+          confirm_resize, revert_resize, finish_revert_resize, cleanup_move.
 """
 
 from typing import Any
@@ -106,3 +106,9 @@ class ComputeAPI:
         """Cast: restart the server on the source ``host`` with its old flavor."""
         self._client(cell).cast(ctx, "finish_revert_resize", server=host, version="6.1",
                                 instance_uuid=instance_uuid, migration_uuid=migration_uuid)
+
+    def cleanup_move(self, ctx: RequestContext, cell: CellMapping, host: str, *,
+                     instance_uuid: str) -> None:
+        """Cast: remove what a failed move left on ``host`` of a server living elsewhere."""
+        self._client(cell).cast(ctx, "cleanup_move", server=host, version="6.1",
+                                instance_uuid=instance_uuid)

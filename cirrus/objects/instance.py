@@ -389,11 +389,11 @@ def usage_on_host(session: Session, host: str) -> tuple[int, int, int, int]:
     """
     from sqlalchemy import func
 
-    from cirrus.objects.states import MIGRATION_DONE
+    from cirrus.objects.states import MIGRATION_DONE, MigrationStatus
 
     mig = models.Migration
     moving = session.execute(
-        select(mig.instance_uuid, mig.source_compute, mig.dest_compute)
+        select(mig.instance_uuid, mig.source_compute, mig.dest_compute, mig.status)
         .where(or_(mig.source_compute == host, mig.dest_compute == host), mig.deleted == 0,
                mig.status.notin_([s.value for s in MIGRATION_DONE]))).all()
     moving_uuids = {r.instance_uuid for r in moving}
@@ -410,9 +410,11 @@ def usage_on_host(session: Session, host: str) -> tuple[int, int, int, int]:
     for r in moving:
         if r.instance_uuid not in flavors:
             continue
-        cur, old, new = flavors[r.instance_uuid]
+        cur, old, new, where = flavors[r.instance_uuid]
         sides = [old or cur] if r.source_compute == host else []
-        if r.dest_compute == host:
+        # A revert whose destination is already clean has sent the server back.
+        left = r.status == MigrationStatus.REVERTING and where != r.dest_compute
+        if r.dest_compute == host and not left:
             sides.append(new or cur)
         for flavor in sides:
             if flavor is not None:
@@ -426,16 +428,16 @@ def usage_on_host(session: Session, host: str) -> tuple[int, int, int, int]:
 
 
 def _live_flavors(session: Session, uuids: Iterable[str]) -> dict[
-        str, tuple[FlavorSpec | None, FlavorSpec | None, FlavorSpec | None]]:
-    """(current, old, new) flavor of each live server among ``uuids``."""
+        str, tuple[FlavorSpec | None, FlavorSpec | None, FlavorSpec | None, str | None]]:
+    """(current, old, new flavor, host) of each live server among ``uuids``."""
     ex, m = models.InstanceExtra, models.Instance
     out = {}
     for row in session.execute(
-            select(ex.instance_uuid, ex.flavor).join(m, m.uuid == ex.instance_uuid)
+            select(ex.instance_uuid, ex.flavor, m.host).join(m, m.uuid == ex.instance_uuid)
             .where(ex.instance_uuid.in_(list(uuids)), m.deleted == 0)):
         values = json.loads(row.flavor or "{}")
         out[row.instance_uuid] = (_spec(values.get("cur")), _spec(values.get("old")),
-                                  _spec(values.get("new")))
+                                  _spec(values.get("new")), row.host)
     return out
 
 

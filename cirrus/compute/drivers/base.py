@@ -110,3 +110,7 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     def finish_revert_migration(self, guest: GuestSpec, power_on: bool) -> None:
         """On the source: bring back the guest the move left behind."""
+
+    @abc.abstractmethod
+    def has_move_leftovers(self, uuid: str) -> bool:
+        """Whether a move left this guest's disks set aside on this host."""

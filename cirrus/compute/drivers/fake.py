@@ -170,6 +170,11 @@ class FakeDriver(ComputeDriver):
             self._left_behind.pop(guest.uuid, None)
             self._guests[guest.uuid] = FakeGuest(guest, state)
 
+    def has_move_leftovers(self, uuid: str) -> bool:
+        """Whether a copy set aside by a move is kept here."""
+        with self._lock:
+            return uuid in self._left_behind
+
     def left_behind(self, uuid: str) -> FakeGuest | None:
         """A guest a move left on this host (for tests)."""
         with self._lock:

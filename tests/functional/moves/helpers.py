@@ -1,0 +1,251 @@
+"""Helpers of the resize / cold migrate / confirm / revert functional tests.
+
+Hosts are shared with every other test of the process, so usage is compared with what it
+was before a step (``usage_of`` + ``plus``) and allocations are read per consumer.
+"""
+
+import contextlib
+
+from cirrus.objects import request_spec as spec_obj
+from cirrus.testing import invariants
+from cirrus.testing.waiters import wait_for
+from tests.functional import helpers
+
+CELL1 = ("cell1-host1", "cell1-host2")
+USAGE_KEYS = ("memory_mb_used", "vcpus_used", "local_gb_used")
+
+
+def check(cloud, server_id):
+    """Invariants of the server and of Placement as a whole."""
+    inst = invariants.check_server(cloud, server_id)
+    invariants.check_consumers(cloud)
+    return inst
+
+
+def other_host(host):
+    """The other host of a two-host cell."""
+    cell = host.split("-")[0]
+    (other,) = [h for h in (f"{cell}-host1", f"{cell}-host2") if h != host]
+    return other
+
+
+def host_of(admin, server_id):
+    return admin.compute.get_server(server_id).compute_host
+
+
+# -- flavors -------------------------------------------------------------------------
+
+_FLAVORS = {}
+
+
+def flavor(cloud, conn, flavor_id):
+    """GET /flavors/{id} body (cached: the classic flavors never change)."""
+    if flavor_id not in _FLAVORS:
+        resp = helpers.raw(cloud, conn, "GET", f"/flavors/{flavor_id}")
+        assert resp.status_code == 200, resp.text
+        _FLAVORS[flavor_id] = resp.json()["flavor"]
+    return _FLAVORS[flavor_id]
+
+
+def resources(cloud, conn, flavor_id):
+    """The Placement resources a server of ``flavor_id`` claims (no swap here)."""
+    f = flavor(cloud, conn, flavor_id)
+    return {"VCPU": f["vcpus"], "MEMORY_MB": f["ram"],
+            "DISK_GB": f["disk"] + f["OS-FLV-EXT-DATA:ephemeral"]}
+
+
+def usage_delta(cloud, conn, flavor_id):
+    """What a server of ``flavor_id`` adds to a hypervisor's usage."""
+    r = resources(cloud, conn, flavor_id)
+    return {"memory_mb_used": r["MEMORY_MB"], "vcpus_used": r["VCPU"],
+            "local_gb_used": r["DISK_GB"]}
+
+
+def plus(usage, delta, sign=1):
+    return {k: usage[k] + sign * delta[k] for k in USAGE_KEYS}
+
+
+def spec_flavor(cloud, server_id):
+    """The flavorid of the stored request spec."""
+    with cloud.runtime.api_session() as s:
+        return spec_obj.load(s, server_id).flavor.flavorid
+
+
+# -- reads ---------------------------------------------------------------------------
+
+def usage_of(cloud, admin, *hosts):
+    """{host: usage numbers} from GET /os-hypervisors/detail (2.87: last with usage)."""
+    resp = helpers.raw(cloud, admin, "GET", "/os-hypervisors/detail", version="2.87")
+    assert resp.status_code == 200, resp.text
+    by_host = {h["service"]["host"]: {k: h[k] for k in USAGE_KEYS}
+               for h in resp.json()["hypervisors"]}
+    return {host: by_host[host] for host in hosts}
+
+
+def migrations_of(cloud, admin, server_id, version="2.80", query=""):
+    """GET /os-migrations?instance_uuid=<server> (newest first)."""
+    resp = helpers.raw(cloud, admin, "GET",
+                       f"/os-migrations?instance_uuid={server_id}{query}", version=version)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["migrations"]
+
+
+def events_of(cloud, admin, server_id, request_id):
+    """(action name, {event name: result}) of one instance action."""
+    resp = helpers.raw(cloud, admin, "GET",
+                       f"/servers/{server_id}/os-instance-actions/{request_id}")
+    assert resp.status_code == 200, resp.text
+    action = resp.json()["instanceAction"]
+    return action["action"], {e["event"]: e["result"] for e in action["events"]}
+
+
+def show(cloud, conn, server_id):
+    """GET /servers/{id} body (2.90)."""
+    resp = helpers.raw(cloud, conn, "GET", f"/servers/{server_id}")
+    assert resp.status_code == 200, resp.text
+    return resp.json()["server"]
+
+
+def allocations_by_consumer(cloud, *consumers):
+    return {c: helpers.allocations(cloud, c) for c in consumers}
+
+
+# -- notifications -------------------------------------------------------------------
+
+def notified(notifications, server_id, event_type):
+    return [n for n in notifications.of(server_id) if n["event_type"] == event_type]
+
+
+@contextlib.contextmanager
+def awaiting(notifications, server_id, *event_types, timeout=30.0):
+    """Wait, after the block, for one more of each ``event_types`` about the server."""
+    before = {t: len(notified(notifications, server_id, t)) for t in event_types}
+    yield
+    for t in event_types:
+        wait_for(lambda t=t: len(notified(notifications, server_id, t)) > before[t],
+                 timeout, what=f"{t} for {server_id}")
+
+
+def published_since(notifications, server_id, since):
+    """{(event_type, host)} of the server's instance.resize* notifications after ``since``."""
+    prefix = "cirrus-compute:"
+    out = set()
+    for n in notifications.of(server_id)[since:]:
+        if n["event_type"].startswith("instance.resize"):
+            assert n["publisher_id"].startswith(prefix), n
+            out.add((n["event_type"], n["publisher_id"][len(prefix):]))
+    return out
+
+
+def resize_published(source, dest):
+    """What a resize or cold migration to VERIFY_RESIZE publishes, and from where."""
+    return {("instance.resize_prep.start", dest), ("instance.resize_prep.end", dest),
+            ("instance.resize.start", source), ("instance.resize.end", source),
+            ("instance.resize_finish.start", dest), ("instance.resize_finish.end", dest)}
+
+
+# -- actions -------------------------------------------------------------------------
+
+def post_action(cloud, conn, server_id, body, expect=202, version="2.90"):
+    """POST /servers/{id}/action; returns the request id (the instance action's key)."""
+    resp = helpers.raw(cloud, conn, "POST", f"/servers/{server_id}/action", version=version,
+                       json=body)
+    assert resp.status_code == expect, resp.text
+    return resp.headers["x-openstack-request-id"]
+
+
+# The last notifications of the source and of the destination in a move to VERIFY_RESIZE.
+_MOVED = ("instance.resize.end", "instance.resize_finish.end")
+
+
+def resize_and_wait(cloud, conn, notifications, server_id, flavor_id):
+    """Resize to VERIFY_RESIZE, once the destination is done with it; returns the req id."""
+    with awaiting(notifications, server_id, *_MOVED):
+        req = post_action(cloud, conn, server_id, {"resize": {"flavorRef": flavor_id}})
+    helpers.wait_status(conn, server_id, "VERIFY_RESIZE")
+    return req
+
+
+def migrate_and_wait(cloud, admin, notifications, server_id, host=None):
+    """Cold migrate (to ``host`` with 2.56) to VERIFY_RESIZE; returns the request id."""
+    body = {"migrate": {"host": host} if host else None}
+    with awaiting(notifications, server_id, *_MOVED):
+        req = post_action(cloud, admin, server_id, body, version="2.56" if host else "2.90")
+    helpers.wait_status(admin, server_id, "VERIFY_RESIZE")
+    return req
+
+
+def confirm_and_wait(cloud, conn, notifications, server_id, status="ACTIVE"):
+    """confirmResize (204), then wait until the source is cleaned up; returns the req id."""
+    with awaiting(notifications, server_id, "instance.resize_confirm.end"):
+        req = post_action(cloud, conn, server_id, {"confirmResize": None}, expect=204)
+    helpers.wait_status(conn, server_id, status)
+    return req
+
+
+def revert_and_wait(cloud, conn, notifications, server_id, status="ACTIVE"):
+    """revertResize (202), then wait until the source has the server back; returns req id."""
+    with awaiting(notifications, server_id, "instance.resize_revert.end"):
+        req = post_action(cloud, conn, server_id, {"revertResize": None})
+    helpers.wait_status(conn, server_id, status)
+    return req
+
+
+# -- setup and cleanup ---------------------------------------------------------------
+
+def delete_and_check(cloud, conn, admin, server_id):
+    """Delete, wait for 404, and check that neither the server nor its moves hold anything."""
+    migs = [m["uuid"] for m in migrations_of(cloud, admin, server_id)]
+    conn.compute.delete_server(server_id)
+    helpers.wait_gone(conn, server_id)
+    assert allocations_by_consumer(cloud, server_id, *migs) == {
+        c: {} for c in (server_id, *migs)}
+    invariants.check_consumers(cloud)
+
+
+@contextlib.contextmanager
+def server(cloud, conn, admin, name, flavor_id="1", zone="cell1"):
+    """A booted ACTIVE server, deleted (and checked) afterwards."""
+    created = helpers.boot(conn, name, flavor=flavor_id, zone=zone)
+    try:
+        helpers.wait_status(conn, created.id, "ACTIVE")
+        check(cloud, created.id)
+        yield created
+    finally:
+        delete_and_check(cloud, conn, admin, created.id)
+
+
+def compute_service(cloud, admin, host):
+    resp = helpers.raw(cloud, admin, "GET", f"/os-services?host={host}&binary=cirrus-compute")
+    (svc,) = resp.json()["services"]
+    return svc
+
+
+@contextlib.contextmanager
+def service_changed(cloud, admin, host, change, restore):
+    """PUT /os-services/{id} (2.53) with ``change``, and ``restore`` afterwards."""
+    svc = compute_service(cloud, admin, host)
+
+    def _put(body):
+        resp = helpers.raw(cloud, admin, "PUT", f"/os-services/{svc['id']}", version="2.53",
+                           json=body)
+        assert resp.status_code == 200, resp.text
+
+    _put(change)
+    try:
+        yield svc
+    finally:
+        _put(restore)
+
+
+@contextlib.contextmanager
+def overridden(cloud, **overrides):
+    """Config overrides for the block only."""
+    conf = cloud.runtime.conf
+    for name, value in overrides.items():
+        conf.set_override(name, value)
+    try:
+        yield
+    finally:
+        for name in overrides:
+            conf.clear_override(name)
