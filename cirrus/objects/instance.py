@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from cirrus import exception
@@ -128,6 +128,47 @@ def _table(model: Any) -> Any:
     return model.__table__
 
 
+def _related_statements() -> dict[str, Any]:
+    """The statements that load a server's related rows, built once.
+
+    NOTE: building a statement and computing its cache key cost more than running it
+    on SQLite; these run for every server read, so they are built once, with the uuids
+    as an expanding bind parameter, and SQLAlchemy memoizes their cache keys.
+    """
+    uuids: Any = bindparam("uuids", expanding=True)
+    ex = _table(models.InstanceExtra)
+    md = _table(models.InstanceMetadata)
+    sm = _table(models.InstanceSystemMetadata)
+    tags = _table(models.Tag)
+    cache = _table(models.InstanceInfoCache)
+    bdm = _table(models.BlockDeviceMapping)
+    inst = _table(models.Instance)
+    return {
+        "extra": select(ex.c.instance_uuid, ex.c.flavor).where(ex.c.instance_uuid.in_(uuids)),
+        "metadata": select(md.c.instance_uuid, md.c.key, md.c.value).where(
+            md.c.instance_uuid.in_(uuids), md.c.deleted == 0),
+        "system_metadata": select(sm.c.instance_uuid, sm.c.key, sm.c.value).where(
+            sm.c.instance_uuid.in_(uuids), sm.c.deleted == 0),
+        "tags": select(tags.c.resource_id, tags.c.tag).where(tags.c.resource_id.in_(uuids)),
+        "cache": select(cache.c.instance_uuid, cache.c.network_info).where(
+            cache.c.instance_uuid.in_(uuids)),
+        "bdm": select(bdm.c.instance_uuid, bdm.c.volume_id, bdm.c.delete_on_termination)
+        .where(bdm.c.instance_uuid.in_(uuids), bdm.c.deleted == 0,
+               bdm.c.volume_id.is_not(None)).order_by(bdm.c.id),
+        "one": select(inst).where(inst.c.uuid == bindparam("uuid"), inst.c.deleted == 0),
+        "one_any": select(inst).where(inst.c.uuid == bindparam("uuid")),
+    }
+
+
+_STMTS: dict[str, Any] = {}
+
+
+def _stmt(name: str) -> Any:
+    if not _STMTS:
+        _STMTS.update(_related_statements())
+    return _STMTS[name]
+
+
 def _attach_related(session: Session, rows: Sequence[Any]) -> list[Instance]:
     """Build Instances from instance rows, loading related rows with one query per table.
 
@@ -137,34 +178,21 @@ def _attach_related(session: Session, rows: Sequence[Any]) -> list[Instance]:
     if not rows:
         return []
     out = {r["uuid"]: Instance(**{k: r[k] for k in _COLUMNS}) for r in rows}
-    uuids = list(out)
-    ex = _table(models.InstanceExtra)
-    for row in session.execute(select(ex.c.instance_uuid, ex.c.flavor).where(
-            ex.c.instance_uuid.in_(uuids))):
+    params = {"uuids": list(out)}
+    for row in session.execute(_stmt("extra"), params):
         flavors = json.loads(row.flavor or "{}")
         inst = out[row.instance_uuid]
         inst.flavor = _spec(flavors.get("cur"))
         inst.old_flavor = _spec(flavors.get("old"))
         inst.new_flavor = _spec(flavors.get("new"))
-    for model, attr in ((models.InstanceMetadata, "metadata"),
-                        (models.InstanceSystemMetadata, "system_metadata")):
-        t = _table(model)
-        for row in session.execute(select(t.c.instance_uuid, t.c.key, t.c.value).where(
-                t.c.instance_uuid.in_(uuids), t.c.deleted == 0)):
+    for attr in ("metadata", "system_metadata"):
+        for row in session.execute(_stmt(attr), params):
             getattr(out[row.instance_uuid], attr)[row.key] = row.value or ""
-    tags = _table(models.Tag)
-    for row in session.execute(select(tags.c.resource_id, tags.c.tag).where(
-            tags.c.resource_id.in_(uuids))):
+    for row in session.execute(_stmt("tags"), params):
         out[row.resource_id].tags.append(row.tag)
-    cache = _table(models.InstanceInfoCache)
-    for row in session.execute(select(cache.c.instance_uuid, cache.c.network_info).where(
-            cache.c.instance_uuid.in_(uuids))):
+    for row in session.execute(_stmt("cache"), params):
         out[row.instance_uuid].network_info = json.loads(row.network_info or "[]")
-    bdm = _table(models.BlockDeviceMapping)
-    for row in session.execute(select(
-            bdm.c.instance_uuid, bdm.c.volume_id, bdm.c.delete_on_termination).where(
-            bdm.c.instance_uuid.in_(uuids), bdm.c.deleted == 0,
-            bdm.c.volume_id.is_not(None)).order_by(bdm.c.id)):
+    for row in session.execute(_stmt("bdm"), params):
         out[row.instance_uuid].volumes.append((row.volume_id, row.delete_on_termination))
     _attach_faults(session, out)
     return list(out.values())
@@ -187,11 +215,8 @@ def _attach_faults(session: Session, out: dict[str, Instance]) -> None:
 
 def get_by_uuid(session: Session, uuid: str, *, read_deleted: bool = False) -> Instance:
     """The server ``uuid``; raises InstanceNotFound."""
-    t = _table(models.Instance)
-    query = select(t).where(t.c.uuid == uuid)
-    if not read_deleted:
-        query = query.where(t.c.deleted == 0)
-    row = session.execute(query).mappings().first()
+    query = _stmt("one_any" if read_deleted else "one")
+    row = session.execute(query, {"uuid": uuid}).mappings().first()
     if row is None:
         raise exception.InstanceNotFound(instance_id=uuid)
     return _attach_related(session, [row])[0]
