@@ -183,8 +183,9 @@ def test_failed_revert_ends_the_migration_in_error(cloud, member, cause):
                 faults.wait_for_status(member, uuid, "ERROR")
                 faults.wait_event(cloud, uuid, "revertResize",
                                   "compute_finish_revert_resize")
-            faults.discard_copies(cloud, uuid)
         assert faults.only_migration(cloud, uuid).status == "error"
+        faults.hard_reboot(cloud, member, uuid)
+        faults.check(cloud, uuid)
 
 
 @pytest.mark.parametrize("step", ["confirm", "revert"])
