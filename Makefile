@@ -33,6 +33,7 @@ real: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/boot.py
+	$(VENV)/bin/python bench/resize.py
 
 clean:
 	rm -rf $(VENV) $(STATE)
