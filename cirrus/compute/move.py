@@ -66,6 +66,15 @@ class MoveManager:
             return (instance_obj.get_by_uuid(s, instance_uuid),
                     migration_obj.get_by_uuid(s, migration_uuid))
 
+    def _load_live(self, instance_uuid: str,
+                   migration_uuid: str) -> tuple[Instance, Migration] | None:
+        """The server and its migration; None (claims released) if either was deleted."""
+        try:
+            return self._load(instance_uuid, migration_uuid)
+        except (exception.InstanceNotFound, exception.MigrationNotFound):
+            self._gone(instance_uuid, migration_uuid)
+            return None
+
     def _transition(self, mig: Migration, to: MigrationStatus, **changes: Any) -> Migration:
         with self._c.runtime.cell_session(self._c.cell) as s:
             return migration_obj.transition(s, mig.id, to, **changes)
@@ -120,11 +129,10 @@ class MoveManager:
                     alternates: list[dict[str, Any]] | None = None,
                     image: dict[str, Any] | None = None, **_ignored: Any) -> None:
         """Claim this host for an incoming server, then hand over to the source."""
-        try:
-            inst, mig = self._load(instance_uuid, migration_uuid)
-        except (exception.InstanceNotFound, exception.MigrationNotFound):
-            self._gone(instance_uuid, migration_uuid)
+        loaded = self._load_live(instance_uuid, migration_uuid)
+        if loaded is None:
             return
+        inst, mig = loaded
         new_flavor = FlavorSpec.from_dict(flavor)
         self._c._notify(ctxt, inst, "exists")
         self._c._notify(ctxt, inst, "resize_prep.start")
@@ -199,11 +207,10 @@ class MoveManager:
                         flavor: dict[str, Any], **_ignored: Any) -> None:
         """Power off, hand the disks to the destination and point the server at it."""
         c = self._c
-        try:
-            inst, mig = self._load(instance_uuid, migration_uuid)
-        except (exception.InstanceNotFound, exception.MigrationNotFound):
-            self._gone(instance_uuid, migration_uuid)
+        loaded = self._load_live(instance_uuid, migration_uuid)
+        if loaded is None:
             return
+        inst, mig = loaded
         try:
             with c._event(ctxt, instance_uuid, "resize_instance"):
                 mig = self._transition(mig, _M.MIGRATING)
@@ -236,11 +243,10 @@ class MoveManager:
                       **_ignored: Any) -> None:
         """Start the server here with its new flavor; it becomes VERIFY_RESIZE."""
         c = self._c
-        try:
-            inst, mig = self._load(instance_uuid, migration_uuid)
-        except (exception.InstanceNotFound, exception.MigrationNotFound):
-            self._gone(instance_uuid, migration_uuid)
+        loaded = self._load_live(instance_uuid, migration_uuid)
+        if loaded is None:
             return
+        inst, mig = loaded
         try:
             with c._event(ctxt, instance_uuid, "finish_resize"):
                 inst = self._finish(ctxt, inst, mig)
@@ -329,11 +335,10 @@ class MoveManager:
                       **_ignored: Any) -> None:
         """Destroy the server here and send it back to the source host."""
         c = self._c
-        try:
-            inst, mig = self._load(instance_uuid, migration_uuid)
-        except (exception.InstanceNotFound, exception.MigrationNotFound):
-            self._gone(instance_uuid, migration_uuid)
+        loaded = self._load_live(instance_uuid, migration_uuid)
+        if loaded is None:
             return
+        inst, mig = loaded
         c._notify(ctxt, inst, "exists")
         try:
             with c._event(ctxt, instance_uuid, "revert_resize"):
@@ -355,11 +360,10 @@ class MoveManager:
                              migration_uuid: str, **_ignored: Any) -> None:
         """Restart the server here with its old flavor and its old allocations."""
         c = self._c
-        try:
-            inst, mig = self._load(instance_uuid, migration_uuid)
-        except (exception.InstanceNotFound, exception.MigrationNotFound):
-            self._gone(instance_uuid, migration_uuid)
+        loaded = self._load_live(instance_uuid, migration_uuid)
+        if loaded is None:
             return
+        inst, mig = loaded
         c._notify(ctxt, inst, "resize_revert.start")
         try:
             with c._event(ctxt, instance_uuid, "finish_revert_resize"):
