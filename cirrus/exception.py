@@ -345,3 +345,24 @@ class AllocationDeleteFailed(CirrusException):
 class AllocationMoveFailed(CirrusException):
     msg_fmt = ("Failed to move allocations from consumer %(source)s to consumer %(target)s. "
                "Error: %(error)s")
+
+
+class MigrationPreCheckError(MigrationError):
+    msg_fmt = "Migration pre-check error: %(reason)s"
+
+
+class InstancePowerOffFailure(CirrusException):
+    msg_fmt = "Failed to power off instance: %(reason)s"
+
+
+class ServiceTooOld(CirrusException):
+    msg_fmt = "%(thing)s too old"
+    code = 409
+
+
+class CrossCellMoveAbandoned(BaseException):
+    """The superconductor let go of a cross-cell move mid-way (it is stopping).
+
+    A BaseException so that the task chain does not unwind: nothing is undone here, and
+    the next superconductor to start finishes or rolls back the move from its journal.
+    """

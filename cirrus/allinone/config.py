@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 from oslo_config import cfg
+from oslo_policy import opts as policy_opts
 
 from cirrus.conf import build_config
 
@@ -54,5 +55,9 @@ def build(options: Options, port: int | None = None) -> cfg.ConfigOpts:
         "oslo_messaging_rabbit": {"heartbeat_timeout_threshold": 0},
         "oslo_messaging_notifications": {"driver": ["messagingv2"]},
     }
-    return build_config(
+    conf = build_config(
         argv=[f"--config-file={f}" for f in options.config_files], defaults=overrides)
+    # policy.yaml in the state dir overrides the defaults (re-read when it changes), unless
+    # an extra config file names another.
+    policy_opts.set_defaults(conf, policy_file=str(state / "policy.yaml"))
+    return conf

@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from cirrus import exception
 from cirrus.compute.rpcapi import ComputeAPI
+from cirrus.conductor.rpcapi import ComputeTaskAPI
 from cirrus.context import RequestContext
+from cirrus.objects import host_mapping as hm_obj
 from cirrus.objects import instance_action as action_obj
 from cirrus.objects import migration as migration_obj
 from cirrus.objects import service as service_obj
@@ -35,9 +37,16 @@ def _has_action(session: Session, instance_uuid: str, request_id: str) -> bool:
     return True
 
 
+def source_cell(runtime: Runtime, migration: Migration) -> CellMapping:
+    """The cell of a migration's source host (another cell for a cross-cell move)."""
+    with runtime.api_reader() as s:
+        cell_id = hm_obj.get_cell_id(s, migration.source_compute or "")
+    return runtime.cell_by_id(cell_id)
+
+
 def start_confirm(runtime: Runtime, compute_rpc: ComputeAPI, ctx: RequestContext,
                   cell: CellMapping, inst: Instance, migration: Migration, *,
-                  cast: bool = True) -> None:
+                  cast: bool = True, conductor_rpc: ComputeTaskAPI | None = None) -> None:
     """Confirm a finished move: mark the migration ``confirming`` and ask the source.
 
     The source compute is checked *before* the migration is touched, so a confirm refused
@@ -51,7 +60,8 @@ def start_confirm(runtime: Runtime, compute_rpc: ComputeAPI, ctx: RequestContext
         ConcurrentUpdate: another request changed the migration at the same time (409).
     """
     source = migration.source_compute
-    if not compute_up(runtime, cell, source):
+    src_cell = source_cell(runtime, migration) if migration.cross_cell_move else cell
+    if not compute_up(runtime, src_cell, source):
         raise exception.SourceComputeUnavailable()
     assert source is not None
     with runtime.cell_session(cell) as s:
@@ -61,5 +71,12 @@ def start_confirm(runtime: Runtime, compute_rpc: ComputeAPI, ctx: RequestContext
         if not _has_action(s, inst.uuid, ctx.request_id):
             action_obj.start(s, inst.uuid, action_obj.CONFIRM_RESIZE, ctx.request_id,
                              ctx.user_id, ctx.project_id)
+    if migration.cross_cell_move:
+        # The superconductor drives it: the two cells' computes never talk to each other.
+        assert conductor_rpc is not None
+        conductor_rpc.confirm_snapshot_based_resize(
+            ctx, cast=cast, instance_uuid=inst.uuid, migration_uuid=migration.uuid,
+            target_cell_uuid=cell.uuid, source_cell_uuid=src_cell.uuid, source_host=source)
+        return
     compute_rpc.confirm_resize(ctx, cell, source, instance_uuid=inst.uuid,
                                migration_uuid=migration.uuid, cast=cast)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cirrus import exception
 from cirrus.compute import network, recovery, rollback
+from cirrus.compute.cross_cell import CrossCellManager
 from cirrus.compute.drivers.base import ComputeDriver, GuestSpec
 from cirrus.compute.move import MoveManager
 from cirrus.compute.resource_tracker import ResourceTracker
@@ -48,7 +49,7 @@ class ComputeManager:
         driver: the hypervisor driver.
     """
 
-    target = messaging.Target(version="6.1")
+    target = messaging.Target(version="6.2")
 
     def __init__(self, runtime: Runtime, cell: CellMapping, host: str,
                  driver: ComputeDriver) -> None:
@@ -61,10 +62,11 @@ class ComputeManager:
         self.service_id: int | None = None
         self.cell_conductor = CellTaskAPI(runtime)
         self.moves = MoveManager(self)
+        self.cross_cell = CrossCellManager(self)
 
     def endpoints(self) -> list[object]:
         """The RPC endpoints of this host: boot/delete/power, and moves."""
-        return [self, self.moves]
+        return [self, self.moves, self.cross_cell]
 
     # -- helpers -----------------------------------------------------------------------
 

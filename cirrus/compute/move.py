@@ -52,7 +52,7 @@ def _guest(inst: Instance, flavor: FlavorSpec) -> GuestSpec:
 class MoveManager:
     """RPC endpoint for the move methods of one compute host (next to ComputeManager)."""
 
-    target = messaging.Target(version="6.1")
+    target = messaging.Target(version="6.2")
 
     def __init__(self, compute: ComputeManager) -> None:
         self._c = compute

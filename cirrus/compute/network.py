@@ -3,6 +3,7 @@
 import logging
 from typing import Any
 
+from cirrus import exception
 from cirrus.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
@@ -57,3 +58,50 @@ def bind_to_host(runtime: Runtime, instance_uuid: str, host: str) -> None:
     client = runtime.network
     for port in client.list_ports(device_id=instance_uuid):
         client.update_port(port.id, host_id=host)
+
+
+def port_ids(runtime: Runtime, instance_uuid: str) -> list[str]:
+    """The ids of the server's ports, as the network service knows them."""
+    return [p.id for p in runtime.network.list_ports(device_id=instance_uuid)]
+
+
+def create_inactive_bindings(runtime: Runtime, instance_uuid: str, host: str) -> list[str]:
+    """Give every port of the server a binding for ``host`` (inactive: another is active).
+
+    Idempotent: a binding that already exists counts as created. Returns the port ids.
+    """
+    client = runtime.network
+    ports = client.list_ports(device_id=instance_uuid)
+    for port in ports:
+        try:
+            client.create_binding(port.id, host, vnic_type=port.vnic_type,
+                                  profile=dict(port.profile or {}))
+        except exception.PortBindingAlreadyExists:
+            LOG.info("Port %s already has a binding for %s", port.id, host)
+    return [p.id for p in ports]
+
+
+def activate_bindings(runtime: Runtime, instance_uuid: str, host: str) -> None:
+    """Make the bindings for ``host`` the active ones (the others go inactive).
+
+    Idempotent: an already active binding is left as it is.
+    """
+    client = runtime.network
+    for pid in port_ids(runtime, instance_uuid):
+        try:
+            client.activate_binding(pid, host)
+        except exception.PortBindingAlreadyActive:
+            continue
+
+
+def delete_bindings(runtime: Runtime, instance_uuid: str, host: str) -> None:
+    """Remove the ports' bindings for ``host``; ones already gone are fine."""
+    client = runtime.network
+    for pid in port_ids(runtime, instance_uuid):
+        try:
+            client.delete_binding(pid, host)
+        except (exception.PortBindingNotFound, exception.PortNotFound):
+            continue
+        except exception.Conflict:
+            # An active binding cannot be deleted; someone else made it active again.
+            LOG.warning("Binding of port %s for %s is active; kept", pid, host)

@@ -4,10 +4,15 @@ Version history:
     6.0 - Boot, delete and power methods.
     6.1 - Same-cell resize and cold migration: prep_resize, resize_instance, finish_resize,
           confirm_resize, revert_resize, finish_revert_resize, cleanup_move.
+    6.2 - Cross-cell moves, each a call from the superconductor:
+          prep_snapshot_based_resize_at_dest, prep_snapshot_based_resize_at_source,
+          finish_snapshot_based_resize_at_dest, confirm_snapshot_based_resize_at_source,
+          revert_snapshot_based_resize_at_dest, finish_revert_snapshot_based_resize_at_source.
 """
 
 from typing import Any
 
+from cirrus import exception
 from cirrus.context import RequestContext
 from cirrus.objects.cell_mapping import CellMapping
 from cirrus.rpc.client import PerCellClients, RPCClient
@@ -15,6 +20,7 @@ from cirrus.runtime import Runtime
 
 TOPIC = "compute"
 BASE_VERSION = "6.0"
+CROSS_CELL_VERSION = "6.2"
 
 
 class ComputeAPI:
@@ -112,3 +118,18 @@ class ComputeAPI:
         """Cast: remove what a failed move left on ``host`` of a server living elsewhere."""
         self._client(cell).cast(ctx, "cleanup_move", server=host, version="6.1",
                                 instance_uuid=instance_uuid)
+
+    # -- cross-cell moves: every method is a call from the superconductor ---------------
+
+    def cross_cell_call(self, ctx: RequestContext, cell: CellMapping, host: str,
+                        method: str, **kwargs: Any) -> Any:
+        """Call: one host's part of a cross-cell move, bounded by ``long_rpc_timeout``.
+
+        Raises:
+            MigrationError: the host cannot take version 6.2 calls (pinned or too old).
+        """
+        client = self._client(cell)
+        if not client.can_send_version(CROSS_CELL_VERSION):
+            raise exception.MigrationError(reason="Compute too old")
+        return client.call(ctx, method, server=host, version=CROSS_CELL_VERSION,
+                           timeout=self._long_timeout, **kwargs)

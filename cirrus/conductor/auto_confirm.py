@@ -12,6 +12,7 @@ import logging
 from cirrus import exception
 from cirrus.compute import actions
 from cirrus.compute.rpcapi import ComputeAPI
+from cirrus.conductor.rpcapi import ComputeTaskAPI
 from cirrus.context import RequestContext, get_admin_context
 from cirrus.db.base import utcnow
 from cirrus.objects import instance as instance_obj
@@ -25,6 +26,7 @@ LOG = logging.getLogger(__name__)
 
 
 def poll_unconfirmed_resizes(runtime: Runtime, compute_rpc: ComputeAPI,
+                             conductor_rpc: ComputeTaskAPI,
                              now: datetime.datetime | None = None) -> int:
     """Confirm every finished move older than the window; returns how many were started."""
     window = int(runtime.conf.resize_confirm_window)
@@ -41,15 +43,16 @@ def poll_unconfirmed_resizes(runtime: Runtime, compute_rpc: ComputeAPI,
         for mig in due:
             ctx = get_admin_context()
             try:
-                started += _confirm_one(runtime, compute_rpc, ctx, cell, mig)
+                started += _confirm_one(runtime, compute_rpc, conductor_rpc, ctx, cell,
+                                        mig)
             except Exception as exc:
                 LOG.warning("Error auto-confirming resize of %s (migration %s): %s. "
                             "Will retry later.", mig.instance_uuid, mig.uuid, exc)
     return started
 
 
-def _confirm_one(runtime: Runtime, compute_rpc: ComputeAPI, ctx: RequestContext,
-                 cell: CellMapping, mig: Migration) -> int:
+def _confirm_one(runtime: Runtime, compute_rpc: ComputeAPI, conductor_rpc: ComputeTaskAPI,
+                 ctx: RequestContext, cell: CellMapping, mig: Migration) -> int:
     with runtime.cell_reader(cell) as s:
         try:
             inst = instance_obj.get_by_uuid(s, mig.instance_uuid or "")
@@ -63,6 +66,7 @@ def _confirm_one(runtime: Runtime, compute_rpc: ComputeAPI, ctx: RequestContext,
         with runtime.cell_session(cell) as s:
             migration_obj.transition(s, mig.id, MigrationStatus.ERROR)
         return 0
-    actions.start_confirm(runtime, compute_rpc, ctx, cell, inst, mig)
+    actions.start_confirm(runtime, compute_rpc, ctx, cell, inst, mig,
+                          conductor_rpc=conductor_rpc)
     LOG.info("Auto-confirming the resize of %s", inst.uuid)
     return 1

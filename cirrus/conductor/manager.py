@@ -16,6 +16,8 @@ with warnings.catch_warnings():
 from cirrus import exception
 from cirrus.compute.rpcapi import ComputeAPI
 from cirrus.conductor import auto_confirm
+from cirrus.conductor.cross_cell import CrossCellMover
+from cirrus.conductor.rpcapi import ComputeTaskAPI
 from cirrus.conductor.tasks import migrate
 from cirrus.conductor.tasks.base import TaskChain
 from cirrus.context import RequestContext
@@ -25,6 +27,7 @@ from cirrus.objects import host_mapping as hm_obj
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import instance_action as action_obj
 from cirrus.objects import instance_mapping as im_obj
+from cirrus.objects import move_journal as journal_obj
 from cirrus.objects import request_spec as spec_obj
 from cirrus.objects.cell_mapping import CellMapping
 from cirrus.objects.flavor_spec import FlavorSpec
@@ -40,7 +43,7 @@ BINARY = "cirrus-conductor"
 class ComputeTaskManager:
     """Orchestration entry points of the superconductor."""
 
-    target = messaging.Target(version="1.1")
+    target = messaging.Target(version="1.2")
 
     def __init__(self, runtime: Runtime, host: str) -> None:
         self._runtime = runtime
@@ -48,6 +51,9 @@ class ComputeTaskManager:
         self._scheduler = SchedulerAPI(runtime)
         self._compute = ComputeAPI(runtime)
         self._notifier = Notifier(runtime.transports, runtime.conf.transport_url, BINARY, host)
+        # Auto-confirm of a cross-cell move goes through our own queue, like a user's.
+        self._self_rpc = ComputeTaskAPI(runtime)
+        self._cross_cell = CrossCellMover(runtime, self._compute, self._notifier, host)
 
     def schedule_and_build_instances(
         self, ctxt: RequestContext, request_spec: dict[str, Any], image: dict[str, Any],
@@ -84,7 +90,8 @@ class ComputeTaskManager:
 
     def poll_unconfirmed_resizes(self) -> int:
         """Confirm resizes older than ``resize_confirm_window`` in every cell."""
-        return auto_confirm.poll_unconfirmed_resizes(self._runtime, self._compute)
+        return auto_confirm.poll_unconfirmed_resizes(self._runtime, self._compute,
+                                                     self._self_rpc)
 
     def migrate_server(self, ctxt: RequestContext, instance_uuid: str, cell_uuid: str,
                        flavor: dict[str, Any], request_spec: dict[str, Any],
@@ -93,7 +100,8 @@ class ComputeTaskManager:
         cell = self._cell(cell_uuid)
 
         def sessions() -> Any:
-            return self._runtime.cell_session(cell)
+            # A cross-cell move ends with the server (and these events) in another cell.
+            return self._runtime.cell_session(self._mapped_cell(instance_uuid, cell))
 
         try:
             with (action_obj.event(sessions, instance_uuid, ctxt.request_id,
@@ -117,7 +125,7 @@ class ComputeTaskManager:
             migrate.PreallocateMigration(req),
             migrate.MoveSourceAllocations(req),
             migrate.SelectDestination(req, self._scheduler),
-            migrate.CastPrepResize(req, self._compute),
+            migrate.CastPrepResize(req, self._compute, self._cross_cell.resize),
         ], on_failure=lambda error: self._move_failed(ctxt, cell, req, error))
         chain.run()
         # The new flavor is kept only once the move is under way; the per-request fields
@@ -132,13 +140,47 @@ class ComputeTaskManager:
         kind = "resize" if req.migration_type == "resize" else "cold migrate"
         reason = (f"No valid host found for {kind}"
                   if isinstance(error, exception.NoValidHost) else str(error))
+        changes: dict[str, Any] = {"task_state": None}
+        if self._guest_was_touched(req):
+            # The source set the guest aside: a hard reboot brings it back (I6).
+            changes["vm_state"] = VmState.ERROR
         with self._runtime.cell_session(cell) as s:
             instance_obj.add_fault(s, uuid, 500, str(error)[:255], repr(error), None)
-            inst = instance_obj.update_instance(s, uuid, task_state=None)
+            inst = instance_obj.update_instance(s, uuid, **changes)
         self._notifier.emit(ctxt, "compute_task.migrate_server.error", "ComputeTaskPayload",
                             {"instance_uuid": uuid, "reason": reason,
                              "state": inst.vm_state, "instance": instance_payload(inst)},
                             error=True)
+
+    def _mapped_cell(self, instance_uuid: str, default: CellMapping) -> CellMapping:
+        with self._runtime.api_reader() as s:
+            cell_id = im_obj.get(s, instance_uuid).cell_id
+        return default if cell_id in (None, default.id) else self._runtime.cell_by_id(cell_id)
+
+    def _guest_was_touched(self, req: migrate.MoveRequest) -> bool:
+        """Whether a failed cross-cell move got as far as the source compute."""
+        if req.migration is None:
+            return False
+        with self._runtime.api_reader() as s:
+            entries = journal_obj.for_migration(s, req.migration.uuid)
+        return any(e.operation == journal_obj.Operation.RESIZE
+                   and e.started("PrepResizeAtSource") for e in entries)
+
+    def confirm_snapshot_based_resize(self, ctxt: RequestContext, instance_uuid: str,
+                                      migration_uuid: str, target_cell_uuid: str,
+                                      source_cell_uuid: str, source_host: str,
+                                      **_ignored: Any) -> None:
+        """Confirm a cross-cell resize (cast from confirmResize, called from delete)."""
+        self._cross_cell.confirm(ctxt, instance_uuid, migration_uuid, target_cell_uuid,
+                                 source_cell_uuid, source_host)
+
+    def revert_snapshot_based_resize(self, ctxt: RequestContext, instance_uuid: str,
+                                     migration_uuid: str, target_cell_uuid: str,
+                                     source_cell_uuid: str, source_host: str,
+                                     dest_host: str, **_ignored: Any) -> None:
+        """Revert a cross-cell resize (cast from revertResize)."""
+        self._cross_cell.revert(ctxt, instance_uuid, migration_uuid, target_cell_uuid,
+                                source_cell_uuid, source_host, dest_host)
 
     def _cell(self, cell_uuid: str) -> CellMapping:
         for cell in self._runtime.cells():

@@ -3,10 +3,12 @@
 Version history:
     1.0 - schedule_and_build_instances (super); build_instances (cell, reschedules).
     1.1 - migrate_server (super); reschedule_resize (cell).
+    1.2 - confirm_snapshot_based_resize, revert_snapshot_based_resize (super, cross-cell).
 """
 
 from typing import Any
 
+from cirrus import exception
 from cirrus.context import RequestContext
 from cirrus.objects.cell_mapping import CellMapping
 from cirrus.rpc.client import PerCellClients, RPCClient
@@ -23,6 +25,7 @@ class ComputeTaskAPI:
         conf = runtime.conf
         self._client = RPCClient(runtime.transports, conf.transport_url, TOPIC, BASE_VERSION,
                                  conf.upgrade_levels.conductor, conf.rpc_response_timeout)
+        self._long_timeout = int(conf.long_rpc_timeout)
 
     def schedule_and_build_instances(self, ctx: RequestContext, **kwargs: Any) -> None:
         """Cast: schedule servers held in build requests and start them in their cells."""
@@ -39,6 +42,31 @@ class ComputeTaskAPI:
         self._client.cast(ctx, "migrate_server", version="1.1", instance_uuid=instance_uuid,
                           cell_uuid=cell_uuid, flavor=flavor, request_spec=request_spec,
                           host=host)
+
+    def confirm_snapshot_based_resize(self, ctx: RequestContext, *, cast: bool = True,
+                                      **kwargs: Any) -> None:
+        """Cast (call when deleting): confirm a cross-cell resize.
+
+        Raises:
+            ServiceTooOld: the superconductor cannot take version 1.2 messages.
+        """
+        if not self._client.can_send_version("1.2"):
+            raise exception.ServiceTooOld(thing="cirrus-conductor")
+        if cast:
+            self._client.cast(ctx, "confirm_snapshot_based_resize", version="1.2", **kwargs)
+        else:
+            self._client.call(ctx, "confirm_snapshot_based_resize", version="1.2",
+                              timeout=self._long_timeout, **kwargs)
+
+    def revert_snapshot_based_resize(self, ctx: RequestContext, **kwargs: Any) -> None:
+        """Cast: revert a cross-cell resize.
+
+        Raises:
+            ServiceTooOld: the superconductor cannot take version 1.2 messages.
+        """
+        if not self._client.can_send_version("1.2"):
+            raise exception.ServiceTooOld(thing="cirrus-conductor")
+        self._client.cast(ctx, "revert_snapshot_based_resize", version="1.2", **kwargs)
 
 
 class CellTaskAPI:

@@ -287,6 +287,24 @@ def transition(
     return get_by_id(session, migration_id)
 
 
+def walk_to(session: Session, migration_id: int, to: MigrationStatus) -> Migration:
+    """Move a migration to ``to`` through the shortest path of allowed transitions.
+
+    Used where one cell's copy of a migration catches up with the other cell's copy
+    (a cross-cell move), so even then only ``transition`` writes a status.
+
+    Raises:
+        InvalidMigrationTransition: the state table has no path to ``to``.
+    """
+    current = get_by_id(session, migration_id)
+    path = states.transition_path(current.status, MigrationStatus(to))
+    if path is None:
+        raise exception.InvalidMigrationTransition(id=migration_id, old=current.status, new=to)
+    for status in path:
+        current = transition(session, migration_id, status)
+    return current
+
+
 def update(session: Session, migration_id: int, **changes: Any) -> Migration:
     """Change columns of a migration other than ``status`` (hosts, nodes, progress).
 

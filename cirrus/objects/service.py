@@ -11,7 +11,9 @@ from cirrus.db.base import utcnow
 from cirrus.db.cell import models
 
 # Bumped when a compute learns a new RPC method; the API compares the minimum across cells.
-SERVICE_VERSION = 70
+SERVICE_VERSION = 71
+# The first compute version that runs the cross-cell move methods (compute RPC 6.2).
+MIN_COMPUTE_CROSS_CELL_RESIZE = 71
 COMPUTE_BINARY = "cirrus-compute"
 
 

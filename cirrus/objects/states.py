@@ -153,6 +153,21 @@ def check_transition(old: MigrationStatus | str, new: MigrationStatus | str) -> 
         raise ValueError(f"migration status may not change from {old} to {new}")
 
 
+def transition_path(old: MigrationStatus, new: MigrationStatus) -> list[MigrationStatus] | None:
+    """The statuses to pass through from ``old`` to ``new`` (shortest; [] when equal)."""
+    paths: dict[MigrationStatus, list[MigrationStatus]] = {old: []}
+    frontier = [old]
+    while frontier and new not in paths:
+        nxt = []
+        for status in frontier:
+            for a, b in ALLOWED_MIGRATION_TRANSITIONS:
+                if a == status and b not in paths:
+                    paths[b] = [*paths[status], b]
+                    nxt.append(b)
+        frontier = nxt
+    return paths.get(new)
+
+
 # Statuses after which a migration no longer holds resources on either host; "finished"
 # (VERIFY_RESIZE) still does, on both.
 MIGRATION_DONE: frozenset[MigrationStatus] = frozenset(

@@ -23,6 +23,19 @@ from cirrus.scheduler.host_state import HostState
 LOG = logging.getLogger(__name__)
 
 
+def _cell_restriction(spec: RequestSpec) -> str | None:
+    """The one cell ``spec`` may land in, or None when any enabled cell will do.
+
+    A requested cell binds only when the move may not cross cells; when it may, that cell
+    is the source cell and only preferred (CrossCellWeigher). A move that may not cross
+    cells and names no cell stays in its source cell.
+    """
+    dest = spec.requested_destination
+    if dest is None or dest.allow_cross_cell_move:
+        return None
+    return dest.cell_uuid or spec.source_cell_uuid
+
+
 def _restrict(hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
     """Apply the per-request host restrictions before the filters run."""
     if spec.ignore_hosts:
@@ -35,10 +48,9 @@ def _restrict(hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
             hosts = [h for h in hosts if h.host == dest.host]
         if dest.node:
             hosts = [h for h in hosts if h.nodename == dest.node]
-        if dest.cell_uuid:
-            hosts = [h for h in hosts if h.cell_uuid == dest.cell_uuid]
-        elif spec.source_cell_uuid and not dest.allow_cross_cell_move:
-            hosts = [h for h in hosts if h.cell_uuid == spec.source_cell_uuid]
+    cell_uuid = _cell_restriction(spec)
+    if cell_uuid:
+        hosts = [h for h in hosts if h.cell_uuid == cell_uuid]
     return hosts
 
 
@@ -157,13 +169,16 @@ class SchedulerManager:
 
 
 def _required_cells(group: list[Pending]) -> frozenset[str] | None:
-    """The cells a batch may land in, when every request is bound to one (a move)."""
+    """The cells a batch may land in, when every request is bound to one (a move).
+
+    Uses the same rule as :func:`_restrict`, so no cell a request may use goes unread.
+    """
     cells = set()
     for pending in group:
-        dest = pending.request.requested_destination
-        if dest is None or not dest.cell_uuid or dest.allow_cross_cell_move:
+        cell_uuid = _cell_restriction(pending.request)
+        if not cell_uuid:
             return None
-        cells.add(dest.cell_uuid)
+        cells.add(cell_uuid)
     return frozenset(cells)
 
 

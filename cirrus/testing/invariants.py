@@ -69,10 +69,17 @@ def check_server(aio: AllInOne, uuid: str) -> Instance:
     Raises:
         InvariantError: one does not hold (the message says which and why).
     """
-    visible = [(c, i) for c, i in _copies(aio, uuid) if not i.hidden]
+    copies = _copies(aio, uuid)
+    visible = [(c, i) for c, i in copies if not i.hidden]
     if len(visible) != 1:
         raise InvariantError(f"I1: {len(visible)} visible copies of {uuid}")
     cell, inst = visible[0]
+    settled = inst.task_state is None and inst.vm_state != VmState.RESIZED
+    stale = [c.name for c, i in copies if i.hidden]
+    if stale and settled:
+        raise InvariantError(f"I1: {uuid} keeps hidden copies in {stale}")
+    if settled:
+        _check_no_snapshot(aio, inst)
     with _rt(aio).api_reader() as s:
         mapping = im_obj.get(s, uuid)
     if mapping is None or mapping.cell_id != cell.id:
@@ -85,6 +92,14 @@ def check_server(aio: AllInOne, uuid: str) -> Instance:
     _check_guests(aio, cell, inst)
     _check_ports(aio, inst)
     return inst
+
+
+def _check_no_snapshot(aio: AllInOne, inst: Instance) -> None:
+    """I3: no temporary cross-cell snapshot of the server is left in the image service."""
+    name = f"{inst.display_name}-resize-temp"
+    left = [i.id for i in _rt(aio).image.list_images(name=name)]
+    if left:
+        raise InvariantError(f"I3: temporary snapshots {left} of {inst.uuid} remain")
 
 
 def _expected(aio: AllInOne, cell: Any, inst: Instance) -> dict[str, dict[str, dict[str, int]]]:

@@ -75,8 +75,21 @@ def _gather(state: APIState, ctx: RequestContext, filters: dict[str, Any]) -> li
     results = scatter_gather(ctx, runtime.cells(), float(runtime.conf.api.list_cell_timeout),
                              _fetch, state.pool)
     found = [m for got in results.values() if not isinstance(got, CellFailure) for m in got]
+    found = list(_newest_copies(found).values())
     found.sort(key=lambda m: (m.created_at, m.id), reverse=True)
     return found
+
+
+def _newest_copies(found: list[Migration]) -> dict[str, Migration]:
+    """One record per migration uuid: during a cross-cell move both cells hold a copy,
+    and the one written last (the target's, once the move finished) tells the truth."""
+    newest: dict[str, Migration] = {}
+    for mig in found:
+        seen = newest.get(mig.uuid)
+        if seen is None or (mig.updated_at or mig.created_at) > (
+                seen.updated_at or seen.created_at):
+            newest[mig.uuid] = mig
+    return newest
 
 
 def list_migrations(state: APIState, req: falcon.Request, resp: falcon.Response) -> None:

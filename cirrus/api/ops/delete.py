@@ -45,6 +45,7 @@ def _confirm_before_delete(state: APIState, ctx: RequestContext, cell: CellMappi
         return
     try:
         actions.start_confirm(state.runtime, state.compute_rpc, ctx, cell, inst, migration,
+                              conductor_rpc=state.conductor_rpc,
                               cast=False)
     except exception.SourceComputeUnavailable:
         LOG.warning("Source compute %s of server %s is down; deleting without confirming "

@@ -83,6 +83,7 @@ def list_servers(state: APIState, ctx: RequestContext, query: ListQuery) -> List
             down_cells.append(cell)
             continue
         rows.extend((cell, inst, False) for inst in got)
+    rows = _one_per_server(state, rows)
     if _wants_build_requests(query):
         rows.extend(_build_requests(state, query))
     if name_re is not None:
@@ -90,6 +91,23 @@ def list_servers(state: APIState, ctx: RequestContext, query: ListQuery) -> List
     rows.sort(key=lambda r: (r[1].created_at, r[1].uuid), reverse=True)
     rows = _page(rows, query)
     return Listed(rows, _down_mappings(state, query, down_cells))
+
+
+def _one_per_server(state: APIState, rows: list[tuple[CellMapping | None, Instance, bool]],
+                    ) -> list[tuple[CellMapping | None, Instance, bool]]:
+    """Drop the copy a cross-cell switch-over has not hidden yet: the mapping decides."""
+    seen: dict[str, int] = {}
+    twice: set[str] = set()
+    for _, inst, _ in rows:
+        seen[inst.uuid] = seen.get(inst.uuid, 0) + 1
+        if seen[inst.uuid] > 1:
+            twice.add(inst.uuid)
+    if not twice:
+        return rows
+    with state.runtime.api_reader() as s:
+        owner = {uuid: im_obj.get(s, uuid).cell_id for uuid in twice}
+    return [r for r in rows if r[1].uuid not in twice
+            or (r[0] is not None and r[0].id == owner[r[1].uuid])]
 
 
 def _wants_build_requests(query: ListQuery) -> bool:

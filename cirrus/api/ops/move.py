@@ -1,10 +1,11 @@
-"""Resize, cold migrate, confirm and revert inside a cell: every check before the cast.
+"""Resize, cold migrate, confirm and revert: every check before the cast.
 
 The checks run in Nova's order (nova/compute/api.py ``resize``) so that a request that is
 wrong in several ways gets the same error Nova gives: state, then host, then the target
 host or the flavor, then quota. The handler has already made the policy and lock checks.
-Since Nova always casts to the conductor, scheduling failures are not reported here: the
-user sees them in the instance actions.
+Whether the move may leave its cell is decided once per request (cirrus.api.ops.cross_cell)
+and travels in the request spec. Since Nova always casts to the conductor, scheduling
+failures are not reported here: the user sees them in the instance actions.
 """
 
 from collections.abc import Callable
@@ -14,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from cirrus import exception
 from cirrus.api.common import APIState
-from cirrus.api.ops import hosts, quotas
+from cirrus.api.ops import cross_cell, hosts, quotas
 from cirrus.api.ops.create import find_flavor
 from cirrus.api.ops.tasks import check_state, start_task
 from cirrus.compute import actions
 from cirrus.context import RequestContext
 from cirrus.objects import compute_node as node_obj
+from cirrus.objects import host_mapping as hm_obj
 from cirrus.objects import instance_action as action_obj
 from cirrus.objects import migration as migration_obj
 from cirrus.objects import request_spec as spec_obj
@@ -27,7 +29,7 @@ from cirrus.objects.cell_mapping import CellMapping
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.instance import Instance
 from cirrus.objects.migration import Migration
-from cirrus.objects.request_spec import Destination, RequestSpec
+from cirrus.objects.request_spec import RequestSpec
 from cirrus.objects.states import MigrationStatus, TaskState, VmState
 
 ZERO_DISK = "Resize to zero disk flavor is not allowed."
@@ -96,18 +98,45 @@ def _flavor_of(inst: Instance) -> FlavorSpec:
     return inst.flavor
 
 
-def _check_target_host(state: APIState, cell: CellMapping, inst: Instance, host: str) -> None:
-    """An admin's destination must be another host with a compute node in the same cell."""
+def _mapped_cell(state: APIState, host: str) -> CellMapping | None:
+    """The cell the API DB maps ``host`` to, or None for an unmapped host."""
+    with state.runtime.api_reader() as s:
+        try:
+            cell_id = hm_obj.get_cell_id(s, host)
+        except exception.ComputeHostNotFound:
+            return None
+    try:
+        return state.runtime.cell_by_id(cell_id)
+    except exception.CellMappingNotFound:
+        return None
+
+
+def _has_compute_node(state: APIState, cell: CellMapping, host: str) -> bool:
+    with state.runtime.cell_reader(cell) as s:
+        return any(node.host == host for node in node_obj.get_all(s))
+
+
+def _check_target_host(state: APIState, cell: CellMapping, inst: Instance, host: str, *,
+                       cross_cell: bool) -> None:
+    """An admin's destination must be another host with a compute node.
+
+    The node is looked for in the server's cell, or, when the move may cross cells, in
+    the cell the host is mapped to. So without cross-cell a host of another cell is "not
+    found", as in Nova.
+
+    Raises:
+        CannotMigrateToSameHost: ``host`` is the server's host (400).
+        Invalid: no compute node of ``host`` where it was looked for (400).
+    """
     if host == inst.host:
         raise exception.CannotMigrateToSameHost()
-    with state.runtime.cell_reader(cell) as s:
-        found = any(node.host == host for node in node_obj.get_all(s))
-    if not found:
+    where = _mapped_cell(state, host) if cross_cell else cell
+    if where is None or not _has_compute_node(state, where, host):
         raise exception.Invalid(exception.ComputeHostNotFound(host=host).message)
 
 
 def _move_spec(state: APIState, cell: CellMapping, inst: Instance, flavor: FlavorSpec,
-               ignore: tuple[str, ...], host: str | None) -> RequestSpec:
+               ignore: tuple[str, ...], host: str | None, allowed: bool) -> RequestSpec:
     """The stored request spec with this move's per-request restrictions added."""
     with state.runtime.api_reader() as s:
         spec = spec_obj.load(s, inst.uuid)
@@ -117,15 +146,16 @@ def _move_spec(state: APIState, cell: CellMapping, inst: Instance, flavor: Flavo
                            user_id=inst.user_id or "", flavor=_flavor_of(inst),
                            availability_zone=inst.availability_zone,
                            is_bfv=not inst.image_ref)
+    destination = cross_cell.requested_destination(cell.uuid, host, allowed)
     return spec.replace(flavor=flavor, ignore_hosts=ignore,
-                        requested_destination=Destination(host=host, cell_uuid=cell.uuid),
-                        source_cell_uuid=cell.uuid)
+                        requested_destination=destination, source_cell_uuid=cell.uuid)
 
 
 def _cast_move(state: APIState, ctx: RequestContext, cell: CellMapping, inst: Instance,
                flavor: FlavorSpec, action: str, host: str | None,
-               ignore: tuple[str, ...], auto_disk_config: bool | None = None) -> None:
-    spec = _move_spec(state, cell, inst, flavor, ignore, host)
+               ignore: tuple[str, ...], allowed: bool,
+               auto_disk_config: bool | None = None) -> None:
+    spec = _move_spec(state, cell, inst, flavor, ignore, host, allowed)
     changes: dict[str, Any] = {}
     if auto_disk_config is not None:
         changes["auto_disk_config"] = auto_disk_config
@@ -159,7 +189,10 @@ def resize(state: APIState, ctx: RequestContext, cell: CellMapping, inst: Instan
     quotas.check_deltas(state, ctx, inst.project_id or "", upsize_deltas(new, current))
     ignore = ignore_hosts(inst.host, resize=True,
                           allow_same_host=bool(state.runtime.conf.allow_resize_to_same_host))
-    _cast_move(state, ctx, cell, inst, new, action_obj.RESIZE, None, ignore,
+    # No check of a resize depends on the decision, so it is made last: a refused
+    # request then costs no cell scan or network call, and errors come in Nova's order.
+    allowed = cross_cell.allow_cross_cell(state, ctx, inst)
+    _cast_move(state, ctx, cell, inst, new, action_obj.RESIZE, None, ignore, allowed,
                None if disk_config is None else disk_config == "AUTO")
 
 
@@ -169,13 +202,17 @@ def migrate(state: APIState, ctx: RequestContext, cell: CellMapping, inst: Insta
 
     Raises:
         Conflict: lock, state, host or service problems (409).
-        Invalid: ``host`` is the current host or has no compute node in the cell (400).
+        Invalid: ``host`` is the current host, or has no compute node in the server's
+            cell (in any cell when the move may cross cells) (400).
     """
     check_movable(inst, "migrate", _is_up(state, cell))
+    # Decided before the target host check, as in Nova: it says where the host may be.
+    allowed = cross_cell.allow_cross_cell(state, ctx, inst)
     if host is not None:
-        _check_target_host(state, cell, inst, host)
+        _check_target_host(state, cell, inst, host, cross_cell=allowed)
     ignore = ignore_hosts(inst.host, resize=False, allow_same_host=False)
-    _cast_move(state, ctx, cell, inst, _flavor_of(inst), action_obj.MIGRATE, host, ignore)
+    _cast_move(state, ctx, cell, inst, _flavor_of(inst), action_obj.MIGRATE, host, ignore,
+               allowed)
 
 
 def _finished_migration(state: APIState, cell: CellMapping, inst: Instance) -> Migration:
@@ -198,7 +235,8 @@ def confirm_resize(state: APIState, ctx: RequestContext, cell: CellMapping,
     """
     check_state(inst, "confirmResize", (VmState.RESIZED,))
     migration = _finished_migration(state, cell, inst)
-    actions.start_confirm(state.runtime, state.compute_rpc, ctx, cell, inst, migration)
+    actions.start_confirm(state.runtime, state.compute_rpc, ctx, cell, inst, migration,
+                          conductor_rpc=state.conductor_rpc)
 
 
 def _restore_spec_flavor(state: APIState, uuid: str, old: FlavorSpec) -> None:
@@ -235,5 +273,12 @@ def revert_resize(state: APIState, ctx: RequestContext, cell: CellMapping,
                       TaskState.RESIZE_REVERTING, (None,), also=_reverting,
                       availability_zone=zone)
     _restore_spec_flavor(state, inst.uuid, old)
+    if migration.cross_cell_move:
+        state.conductor_rpc.revert_snapshot_based_resize(
+            ctx, instance_uuid=inst.uuid, migration_uuid=migration.uuid,
+            target_cell_uuid=cell.uuid,
+            source_cell_uuid=actions.source_cell(state.runtime, migration).uuid,
+            source_host=source, dest_host=migration.dest_compute or "")
+        return
     state.compute_rpc.revert_resize(ctx, cell, migration.dest_compute or "",
                                     instance_uuid=inst.uuid, migration_uuid=migration.uuid)

@@ -2,6 +2,7 @@
 
 import abc
 import dataclasses
+from collections.abc import Iterable
 from typing import Any
 
 from cirrus.objects.flavor_spec import FlavorSpec
@@ -47,6 +48,8 @@ class ComputeDriver(abc.ABC):
     """
 
     capabilities = Capabilities()
+    # The disk format of what ``snapshot`` streams, for the image service.
+    snapshot_format = "raw"
 
     @abc.abstractmethod
     def init_host(self, host: str) -> None:
@@ -110,6 +113,16 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     def finish_revert_migration(self, guest: GuestSpec, power_on: bool) -> None:
         """On the source: bring back the guest the move left behind."""
+
+    # -- cross-cell moves: the disks travel through the image service -------------------
+
+    @abc.abstractmethod
+    def snapshot(self, uuid: str) -> Iterable[bytes]:
+        """On the source: the root disk's bytes, streamed (the guest is powered off)."""
+
+    @abc.abstractmethod
+    def set_aside(self, uuid: str) -> None:
+        """On the source: remove the guest but keep its disks for a revert or a rebuild."""
 
     @abc.abstractmethod
     def has_move_leftovers(self, uuid: str) -> bool:

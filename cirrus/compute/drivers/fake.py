@@ -2,6 +2,7 @@
 
 import dataclasses
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from cirrus import exception
@@ -169,6 +170,22 @@ class FakeDriver(ComputeDriver):
         with self._lock:
             self._left_behind.pop(guest.uuid, None)
             self._guests[guest.uuid] = FakeGuest(guest, state)
+
+    def snapshot(self, uuid: str) -> Iterable[bytes]:
+        """A small stand-in for the root disk, naming the guest (its data, for tests)."""
+        self._maybe_fail("snapshot")
+        with self._lock:
+            guest = self._guest(uuid)
+        return [f"fake-disk:{uuid}:{guest.spec.image_id}".encode()]
+
+    def set_aside(self, uuid: str) -> None:
+        """Keep the guest's record aside, as its disks would be, until confirm or revert."""
+        self._maybe_fail("set_aside")
+        with self._lock:
+            guest = self._guests.pop(uuid, None)
+            if guest is not None:
+                guest.power_state = PowerState.SHUTDOWN
+                self._left_behind[uuid] = guest
 
     def has_move_leftovers(self, uuid: str) -> bool:
         """Whether a copy set aside by a move is kept here."""

@@ -8,7 +8,9 @@ Four steps, each undone on failure (newest first):
    before scheduling, so the source share is kept whatever happens next;
 3. ``SelectDestination``: the scheduler picks and claims a host for the server consumer;
 4. ``CastPrepResize``: the destination compute takes over; from there the computes cast
-   to each other (cirrus.compute.move).
+   to each other (cirrus.compute.move). When the chosen host is in another cell (allowed
+   only when the API said so), the superconductor runs the cross-cell steps instead
+   (cirrus.conductor.cross_cell), synchronously, inside this step.
 
 A failure leaves the server where it was with its allocations, the migration in ``error``
 and the instance action event ``cold_migrate`` saying why.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from cirrus import exception
@@ -136,24 +139,32 @@ class SelectDestination(Task[list[dict[str, Any]]]):
         req = self._req
         selections = self._scheduler.select_destinations(
             req.ctxt, req.spec, [req.instance.uuid])[0]
-        if selections[0]["cell_uuid"] != req.cell.uuid:
+        dest = req.spec.requested_destination
+        cross_cell = dest is not None and dest.allow_cross_cell_move
+        if selections[0]["cell_uuid"] != req.cell.uuid and not cross_cell:
             raise exception.NoValidHost(reason="The chosen host is in another cell.")
         req.selections = selections
         return selections
 
 
 class CastPrepResize(Task[None]):
-    """Hand the move to the destination compute."""
+    """Hand the move to the destination compute, or to the cross-cell steps."""
 
-    def __init__(self, req: MoveRequest, compute: ComputeAPI) -> None:
+    def __init__(self, req: MoveRequest, compute: ComputeAPI,
+                 cross_cell: Callable[[MoveRequest], None]) -> None:
         self._req = req
         self._compute = compute
+        self._cross_cell = cross_cell
 
     def execute(self) -> None:
         """The server's zone follows the chosen host; a targeted move gets no alternates."""
         req = self._req
         assert req.migration is not None
         chosen, alternates = req.selections[0], req.selections[1:]
+        if chosen["cell_uuid"] != req.cell.uuid:
+            # Synchronous: the superconductor drives every step (cirrus.conductor.cross_cell).
+            self._cross_cell(req)
+            return
         zone = hm_obj.zone_of(req.runtime.aggregates(), chosen["service_host"],
                               req.runtime.conf.default_availability_zone)
         with req.runtime.cell_session(req.cell) as s:

@@ -256,3 +256,28 @@ class RoleAssignment(APIBase):
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     role_id: Mapped[str] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"))
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MoveJournal(TimestampMixin, APIBase):
+    """A cross-cell move, confirm or revert in flight: its steps and what undoes them.
+
+    Written before each step acts, so that a superconductor that dies mid-move can be
+    replaced by one that rolls the move back (or forward, once the mapping has flipped)
+    from this row alone.
+    """
+
+    __tablename__ = "move_journal"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    migration_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    operation: Mapped[str] = mapped_column(String(32))
+    source_cell_uuid: Mapped[str] = mapped_column(String(36))
+    target_cell_uuid: Mapped[str] = mapped_column(String(36))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    step: Mapped[str | None] = mapped_column(String(64))
+    steps: Mapped[str] = mapped_column(Text, default="[]")
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    request_id: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    project_id: Mapped[str | None] = mapped_column(String(255))
+    owner: Mapped[str | None] = mapped_column(String(255))

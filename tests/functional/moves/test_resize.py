@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from cirrus.compute.rpcapi import ComputeAPI
 from cirrus.conductor import auto_confirm
+from cirrus.conductor.rpcapi import ComputeTaskAPI
 from cirrus.db.base import utcnow
 from cirrus.db.cell import models
 from cirrus.testing import invariants
@@ -250,7 +251,7 @@ def test_auto_confirm(cloud, member, admin, notifications):
             (mig,) = mv.migrations_of(cloud, admin, server.id)
             finished = datetime.datetime.fromisoformat(mig["updated_at"])
             assert auto_confirm.poll_unconfirmed_resizes(  # not due yet
-                cloud.runtime, ComputeAPI(cloud.runtime),
+                cloud.runtime, ComputeAPI(cloud.runtime), ComputeTaskAPI(cloud.runtime),
                 now=finished + datetime.timedelta(seconds=0.5)) == 0
             with mv.awaiting(notifications, server.id, "instance.resize_confirm.end"):
                 # The window is one second: poll until the migration is due (and started).
@@ -277,7 +278,8 @@ def test_auto_confirm_while_the_source_is_down(cloud, member, admin, notificatio
                                  {"forced_down": False}),
               caplog.at_level(logging.WARNING, logger="cirrus.conductor.auto_confirm")):
             assert auto_confirm.poll_unconfirmed_resizes(
-                cloud.runtime, ComputeAPI(cloud.runtime), now=later) == 0
+                cloud.runtime, ComputeAPI(cloud.runtime), ComputeTaskAPI(cloud.runtime),
+                now=later) == 0
             warnings = [r.getMessage() for r in caplog.records
                         if r.name == "cirrus.conductor.auto_confirm"]
             assert any(m.startswith("Error auto-confirming resize of " + server.id)

@@ -4,6 +4,7 @@ import pytest
 
 from cirrus.conf import build_config
 from cirrus.conf.scheduler import FILTER_SCHEDULER_OPTS
+from cirrus.objects.request_spec import Destination
 from cirrus.scheduler.host_state import AggregateInfo
 from cirrus.scheduler.weighers import (
     WEIGHERS,
@@ -243,7 +244,9 @@ def test_default_weighers_together(make_host, make_spec):
         make_host("h2", cell_uuid="cell2", free_ram_mb=1024, free_disk_mb=50, vcpus_total=2),
     ]
     weighers = load_weighers(DEFAULTS["weight_classes"], DEFAULTS)
-    spec = make_spec(source_cell_uuid="cell2")
+    # A move that may cross cells: its source cell is a preference, not a restriction.
+    spec = make_spec(source_cell_uuid="cell2", requested_destination=Destination(
+        cell_uuid="cell2", allow_cross_cell_move=True))
     result = weigh_hosts(weighers, hosts, spec)
     # The emptier host loses to the source cell during a move...
     assert [w.host.host for w in result] == ["h2", "h1"]

@@ -1,0 +1,283 @@
+"""The compute side of a cross-cell move: six methods the superconductor calls, one by one.
+
+Hosts of different cells never talk to each other; each method does one host's part and
+returns, and the superconductor (cirrus.conductor.tasks.cross_cell) carries what one
+host produced to the other. Each method records its instance action event in its own
+cell's database and sends the notifications Nova sends from the computes (reference
+§2.12). Errors are raised back to the caller, which owns the rollback.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import TYPE_CHECKING, Any
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import oslo_messaging as messaging
+
+from cirrus import exception
+from cirrus.compute import network
+from cirrus.compute import rollback as rb
+from cirrus.compute.drivers.base import GuestSpec
+from cirrus.context import RequestContext
+from cirrus.db.base import utcnow
+from cirrus.objects import instance as instance_obj
+from cirrus.objects import migration as migration_obj
+from cirrus.objects.flavor_spec import FlavorSpec
+from cirrus.objects.instance import Instance
+from cirrus.objects.migration import Migration
+from cirrus.objects.states import MigrationStatus, PowerState, TaskState, VmState
+
+if TYPE_CHECKING:
+    from cirrus.compute.manager import ComputeManager
+
+LOG = logging.getLogger(__name__)
+_M = MigrationStatus
+
+
+def sizes(flavor: FlavorSpec) -> dict[str, Any]:
+    """The instance columns that follow its flavor."""
+    return {"memory_mb": flavor.memory_mb, "vcpus": flavor.vcpus, "root_gb": flavor.root_gb,
+            "ephemeral_gb": flavor.ephemeral_gb, "instance_type_id": flavor.id}
+
+
+class CrossCellManager:
+    """RPC endpoint for the cross-cell move methods of one compute host."""
+
+    target = messaging.Target(version="6.2")
+
+    def __init__(self, compute: ComputeManager) -> None:
+        self._c = compute
+
+    def _load(self, instance_uuid: str, migration_uuid: str) -> tuple[Instance, Migration]:
+        with self._c.runtime.cell_session(self._c.cell) as s:
+            return (instance_obj.get_by_uuid(s, instance_uuid),
+                    migration_obj.get_by_uuid(s, migration_uuid))
+
+    def _transition(self, mig: Migration, to: MigrationStatus) -> Migration:
+        # This cell's copy may lag the other's (the source never sees "finished"), so it
+        # walks the transition table up to ``to``; a repeated call changes nothing.
+        with self._c.runtime.cell_session(self._c.cell) as s:
+            return migration_obj.walk_to(s, mig.id, to)
+
+    # -- resize: destination, then source, then destination ----------------------------
+
+    def prep_snapshot_based_resize_at_dest(
+        self, ctxt: RequestContext, instance_uuid: str, migration_uuid: str,
+        flavor: dict[str, Any], node: str | None = None, **_ignored: Any,
+    ) -> dict[str, Any]:
+        """Claim this host for the incoming server (a hidden copy in this cell).
+
+        Returns:
+            The destination fields the superconductor copies to the source migration.
+
+        Raises:
+            MigrationPreCheckError: the claim failed ("Pre-checks failed on host ...").
+        """
+        c = self._c
+        inst, mig = self._load(instance_uuid, migration_uuid)
+        new = FlavorSpec.from_dict(flavor)
+        c._notify(ctxt, inst, "exists")
+        c._notify(ctxt, inst, "resize_prep.start")
+        try:
+            with c._event(ctxt, instance_uuid, "prep_snapshot_based_resize_at_dest"):
+                try:
+                    return self._claim(inst, mig, new, node)
+                except Exception as exc:
+                    raise exception.MigrationPreCheckError(
+                        reason=f"Pre-checks failed on host '{c.host}'. Error: {exc}") from exc
+        finally:
+            c._notify(ctxt, inst, "resize_prep.end", new_instance_type=new.name,
+                      new_instance_type_id=new.id)
+
+    def _claim(self, inst: Instance, mig: Migration, flavor: FlavorSpec,
+               node: str | None) -> dict[str, Any]:
+        c = self._c
+        c.driver.prepare_migration_target(inst.uuid, flavor)
+        node = node or c.tracker.node().hypervisor_hostname
+        dest = {"dest_compute": c.host, "dest_node": node,
+                "dest_host": c.tracker.node(node).host_ip}
+        with c.runtime.cell_session(c.cell) as s:
+            instance_obj.set_flavors(s, inst.uuid, inst.flavor, None, flavor)
+            migration_obj.update(s, mig.id, **dest)
+        c.tracker.refresh_usage()
+        return dest
+
+    def prep_snapshot_based_resize_at_source(
+        self, ctxt: RequestContext, instance_uuid: str, migration_uuid: str,
+        snapshot_id: str | None = None, dest_host: str | None = None, **_ignored: Any,
+    ) -> None:
+        """Power off, upload the root disk, set the guest aside and hand the ports over.
+
+        Raises:
+            InstancePowerOffFailure: the guest did not stop (it is left as it was).
+            Exception: any later failure, with the server in ERROR (its disks are kept).
+        """
+        c = self._c
+        inst, mig = self._load(instance_uuid, migration_uuid)
+        with c._event(ctxt, instance_uuid, "prep_snapshot_based_resize_at_source"):
+            c._notify(ctxt, inst, "resize.start")
+            mig = self._transition(mig, _M.MIGRATING)
+            try:
+                c.driver.power_off(inst.uuid)
+            except Exception as exc:
+                raise exception.InstancePowerOffFailure(reason=str(exc)) from exc
+            c._set(inst.uuid, power_state=PowerState.SHUTDOWN)
+            if snapshot_id:
+                self._upload(inst.uuid, snapshot_id)
+            try:
+                self._hand_over(inst, mig, dest_host or mig.dest_compute or "")
+            except Exception:
+                c._set(inst.uuid, vm_state=VmState.ERROR)
+                raise
+        c.tracker.refresh_usage()
+        c._notify(ctxt, c._get(instance_uuid), "resize.end")
+
+    def _upload(self, uuid: str, snapshot_id: str) -> None:
+        image = self._c.runtime.image
+        image.update_image(snapshot_id, {"disk_format": self._c.driver.snapshot_format,
+                                         "container_format": "bare"})
+        image.upload_data(snapshot_id, self._c.driver.snapshot(uuid))
+
+    def _hand_over(self, inst: Instance, mig: Migration, dest_host: str) -> None:
+        c = self._c
+        c.driver.set_aside(inst.uuid)
+        network.activate_bindings(c.runtime, inst.uuid, dest_host)
+        self._transition(mig, _M.POST_MIGRATING)
+        c._set(inst.uuid, expected_task_state=TaskState.RESIZE_MIGRATING,
+               task_state=TaskState.RESIZE_MIGRATED)
+
+    def finish_snapshot_based_resize_at_dest(
+        self, ctxt: RequestContext, instance_uuid: str, migration_uuid: str,
+        snapshot_id: str | None = None, source_host: str | None = None, **_ignored: Any,
+    ) -> None:
+        """Spawn the server here from the snapshot; it becomes VERIFY_RESIZE (still hidden).
+
+        On failure the ports are handed back to ``source_host`` before the error is raised.
+        """
+        c = self._c
+        inst, mig = self._load(instance_uuid, migration_uuid)
+        with c._event(ctxt, instance_uuid, "finish_snapshot_based_resize_at_dest"):
+            old = inst.flavor
+            new = inst.new_flavor or inst.flavor
+            assert old is not None and new is not None
+            with c.runtime.cell_session(c.cell) as s:
+                instance_obj.set_flavors(s, inst.uuid, new, old, new)
+                inst = instance_obj.update_instance(
+                    s, inst.uuid, expected_task_state=TaskState.RESIZE_MIGRATED,
+                    task_state=TaskState.RESIZE_FINISH, **sizes(new))
+            c._notify(ctxt, inst, "resize_finish.start")
+            try:
+                self._spawn(inst, new, snapshot_id)
+            except Exception:
+                if source_host:
+                    network.activate_bindings(c.runtime, inst.uuid, source_host)
+                raise
+            if snapshot_id:
+                self._delete_snapshot(snapshot_id)
+            self._transition(mig, _M.FINISHED)
+            inst = c._update(inst.uuid, expected_task_state=TaskState.RESIZE_FINISH,
+                             vm_state=VmState.RESIZED, task_state=None, host=c.host,
+                             node=mig.dest_node, launched_at=utcnow(),
+                             power_state=c.driver.get_power_state(inst.uuid))
+        c.tracker.refresh_usage()
+        c._notify(ctxt, inst, "resize_finish.end")
+
+    def _spawn(self, inst: Instance, flavor: FlavorSpec, snapshot_id: str | None) -> None:
+        c = self._c
+        guest = GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid, flavor=flavor,
+                          image_id=snapshot_id or inst.image_ref,
+                          network_info=tuple(inst.network_info))
+        c.driver.spawn(guest, {"id": snapshot_id} if snapshot_id else {})
+        if rb.old_vm_state(inst) == VmState.STOPPED:
+            c.driver.power_off(inst.uuid)
+
+    def _delete_snapshot(self, snapshot_id: str) -> None:
+        try:
+            self._c.runtime.image.delete_image(snapshot_id)
+        except exception.ImageNotFound:
+            pass
+        except Exception:
+            # The superconductor deletes it again when the move ends (invariant I3).
+            LOG.exception("Could not delete the temporary snapshot %s", snapshot_id)
+
+    # -- confirm: source --------------------------------------------------------------
+
+    def confirm_snapshot_based_resize_at_source(
+        self, ctxt: RequestContext, instance_uuid: str, migration_uuid: str,
+        **_ignored: Any,
+    ) -> None:
+        """Remove the set-aside disks and the source bindings; drop the source share.
+
+        Raises:
+            AllocationDeleteFailed: Placement refused to drop the migration's allocations.
+        """
+        c = self._c
+        inst, mig = self._load(instance_uuid, migration_uuid)
+        try:
+            with c._event(ctxt, instance_uuid, "confirm_snapshot_based_resize_at_source"):
+                if c.driver.has_move_leftovers(inst.uuid):
+                    c.driver.confirm_migration(inst.uuid)
+                network.delete_bindings(c.runtime, inst.uuid, c.host)
+                self._transition(mig, _M.CONFIRMED)
+        finally:
+            try:
+                c.runtime.placement.delete_allocations(mig.uuid)
+            except Exception as exc:
+                raise exception.AllocationDeleteFailed(consumer_uuid=mig.uuid,
+                                                       error=str(exc)) from exc
+            finally:
+                c.tracker.refresh_usage()
+
+    # -- revert: destination, then source ---------------------------------------------
+
+    def revert_snapshot_based_resize_at_dest(
+        self, ctxt: RequestContext, instance_uuid: str, migration_uuid: str,
+        **_ignored: Any,
+    ) -> None:
+        """Destroy the guest here, give the ports back to the source, end the claim."""
+        c = self._c
+        inst, mig = self._load(instance_uuid, migration_uuid)
+        c._notify(ctxt, inst, "exists")
+        with c._event(ctxt, instance_uuid, "revert_snapshot_based_resize_at_dest"):
+            c.driver.destroy(inst.uuid)
+            source = mig.source_compute or ""
+            # The source binding first: deleting the active one would unbind the port.
+            network.activate_bindings(c.runtime, inst.uuid, source)
+            network.delete_bindings(c.runtime, inst.uuid, c.host)
+            self._transition(mig, _M.REVERTED)
+        c.tracker.refresh_usage()
+
+    def finish_revert_snapshot_based_resize_at_source(
+        self, ctxt: RequestContext, instance_uuid: str, migration_uuid: str,
+        **_ignored: Any,
+    ) -> None:
+        """Restart the server here from its kept disks, with its old flavor and allocations."""
+        c = self._c
+        inst, mig = self._load(instance_uuid, migration_uuid)
+        with c._event(ctxt, instance_uuid, "finish_revert_snapshot_based_resize_at_source"):
+            old = inst.old_flavor or inst.flavor
+            assert old is not None
+            try:
+                rb.give_back_to_source(c.runtime, inst, mig)
+            except Exception:
+                LOG.exception("Allocations of migration %s were not given back to %s; a "
+                              "hard reboot of the server rewrites them", mig.uuid, inst.uuid)
+            network.activate_bindings(c.runtime, inst.uuid, c.host)
+            power_on = rb.old_vm_state(inst) != VmState.STOPPED
+            guest = GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid,
+                              flavor=old, image_id=inst.image_ref,
+                              network_info=tuple(inst.network_info))
+            c.driver.finish_revert_migration(guest, power_on=power_on)
+            self._transition(mig, _M.REVERTED)
+            with c.runtime.cell_session(c.cell) as s:
+                instance_obj.set_flavors(s, inst.uuid, old, None, None)
+                instance_obj.set_system_metadata(s, inst.uuid, {rb.OLD_VM_STATE: None})
+                instance_obj.set_fields(
+                    s, inst.uuid, expected_task_state=TaskState.RESIZE_REVERTING,
+                    vm_state=VmState.ACTIVE if power_on else VmState.STOPPED,
+                    task_state=None, host=c.host, node=mig.source_node,
+                    power_state=c.driver.get_power_state(inst.uuid), **sizes(old))
+        c.tracker.refresh_usage()

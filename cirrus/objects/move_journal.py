@@ -1,0 +1,180 @@
+"""The move journal: a durable record of each cross-cell operation's steps (API DB).
+
+One entry per operation (``resize`` covers resize and cold migration; ``confirm``;
+``revert``). Before a step acts, the journal says so (``begin_step``); after it, the
+step is marked done. What a compensation needs to find its side effects (the snapshot
+image id, the target cell's migration id...) is recorded in ``data`` before the side
+effect is made. A superconductor that starts finds the entries still ``running`` or
+``rolling-back`` and finishes them (cirrus.conductor.recovery).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from cirrus.db.api import models
+from cirrus.db.base import utcnow
+
+
+class Operation(enum.StrEnum):
+    """What a journal entry tracks."""
+
+    RESIZE = "resize"
+    CONFIRM = "confirm"
+    REVERT = "revert"
+
+
+class State(enum.StrEnum):
+    """Where an operation is: only ``running`` and ``rolling-back`` need recovery."""
+
+    RUNNING = "running"
+    ROLLING_BACK = "rolling-back"
+    DONE = "done"
+    ROLLED_BACK = "rolled-back"
+    FAILED = "failed"
+
+
+UNFINISHED = (State.RUNNING, State.ROLLING_BACK)
+
+
+@dataclasses.dataclass(frozen=True)
+class StepRecord:
+    """One step as the journal knows it: ``started``, ``done`` or ``rolled-back``."""
+
+    name: str
+    status: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """A journal entry."""
+
+    id: int
+    migration_uuid: str
+    instance_uuid: str
+    operation: Operation
+    source_cell_uuid: str
+    target_cell_uuid: str
+    state: State
+    step: str | None
+    steps: tuple[StepRecord, ...]
+    data: dict[str, Any]
+    request_id: str | None
+    user_id: str | None
+    project_id: str | None
+    owner: str | None
+
+    def started(self, name: str) -> bool:
+        """Whether the step ever began (and so may have side effects to undo)."""
+        return any(s.name == name for s in self.steps)
+
+    def done(self, name: str) -> bool:
+        """Whether the step finished and was not rolled back since."""
+        return any(s.name == name and s.status == "done" for s in self.steps)
+
+
+def _from_row(row: models.MoveJournal) -> Entry:
+    return Entry(
+        id=row.id, migration_uuid=row.migration_uuid, instance_uuid=row.instance_uuid,
+        operation=Operation(row.operation), source_cell_uuid=row.source_cell_uuid,
+        target_cell_uuid=row.target_cell_uuid, state=State(row.state), step=row.step,
+        steps=tuple(StepRecord(s["name"], s["status"]) for s in json.loads(row.steps)),
+        data=json.loads(row.data), request_id=row.request_id, user_id=row.user_id,
+        project_id=row.project_id, owner=row.owner)
+
+
+def begin(session: Session, *, migration_uuid: str, instance_uuid: str,
+          operation: Operation, source_cell_uuid: str, target_cell_uuid: str,
+          request_id: str | None, user_id: str | None, project_id: str | None,
+          owner: str | None, data: dict[str, Any] | None = None) -> Entry:
+    """Open an entry for an operation that is about to start."""
+    row = models.MoveJournal(
+        migration_uuid=migration_uuid, instance_uuid=instance_uuid, operation=operation,
+        source_cell_uuid=source_cell_uuid, target_cell_uuid=target_cell_uuid,
+        state=State.RUNNING, steps="[]", data=json.dumps(data or {}),
+        request_id=request_id, user_id=user_id, project_id=project_id, owner=owner)
+    session.add(row)
+    session.flush()
+    return _from_row(row)
+
+
+def _row(session: Session, entry_id: int) -> models.MoveJournal:
+    row = session.get(models.MoveJournal, entry_id, with_for_update=True)
+    if row is None:
+        raise LookupError(f"no move journal entry {entry_id}")
+    return row
+
+
+def _set_step(session: Session, entry_id: int, name: str, status: str,
+              data: dict[str, Any] | None, state: State | None = None) -> Entry:
+    row = _row(session, entry_id)
+    steps = [s for s in json.loads(row.steps) if s["name"] != name]
+    steps.append({"name": name, "status": status})
+    row.steps = json.dumps(steps)
+    row.step = name
+    if data:
+        row.data = json.dumps({**json.loads(row.data), **data})
+    if state is not None:
+        row.state = state
+    row.updated_at = utcnow()
+    session.flush()
+    return _from_row(row)
+
+
+def begin_step(session: Session, entry_id: int, name: str,
+               data: dict[str, Any] | None = None) -> Entry:
+    """Record that a step is about to act (and what its compensation will need)."""
+    return _set_step(session, entry_id, name, "started", data)
+
+
+def end_step(session: Session, entry_id: int, name: str,
+             data: dict[str, Any] | None = None) -> Entry:
+    """Record that a step finished."""
+    return _set_step(session, entry_id, name, "done", data)
+
+
+def rolled_back(session: Session, entry_id: int, name: str) -> Entry:
+    """Record that a step's compensation ran; the entry is now rolling back."""
+    return _set_step(session, entry_id, name, "rolled-back", None, State.ROLLING_BACK)
+
+
+def remember(session: Session, entry_id: int, **data: Any) -> Entry:
+    """Add facts to the entry (an id about to be created, a decision taken)."""
+    row = _row(session, entry_id)
+    row.data = json.dumps({**json.loads(row.data), **data})
+    row.updated_at = utcnow()
+    session.flush()
+    return _from_row(row)
+
+
+def finish(session: Session, entry_id: int, state: State) -> None:
+    """Close an entry: ``done``, ``rolled-back`` or ``failed``."""
+    session.execute(update(models.MoveJournal).where(models.MoveJournal.id == entry_id)
+                    .values(state=state, updated_at=utcnow()))
+
+
+def get(session: Session, entry_id: int) -> Entry:
+    """One entry by id."""
+    return _from_row(_row(session, entry_id))
+
+
+def unfinished(session: Session) -> list[Entry]:
+    """Entries a superconductor must finish, oldest first."""
+    rows = session.scalars(select(models.MoveJournal)
+                           .where(models.MoveJournal.state.in_(list(UNFINISHED)))
+                           .order_by(models.MoveJournal.id))
+    return [_from_row(r) for r in rows]
+
+
+def for_migration(session: Session, migration_uuid: str) -> list[Entry]:
+    """Every entry of one migration, oldest first."""
+    rows = session.scalars(select(models.MoveJournal)
+                           .where(models.MoveJournal.migration_uuid == migration_uuid)
+                           .order_by(models.MoveJournal.id))
+    return [_from_row(r) for r in rows]

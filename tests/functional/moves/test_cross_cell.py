@@ -1,0 +1,191 @@
+"""Cross-cell resize and cold migration through the REST API (reference §2, §4.1).
+
+The shared deployment has two cells of two hosts. Cross-cell moves are allowed for the
+module by policy.yaml; the moves are pushed into the other cell either by naming a host
+(2.56) or by disabling the other host of the source cell.
+"""
+
+import contextlib
+
+import pytest
+
+from cirrus import exception
+from cirrus.objects import instance as instance_obj
+from cirrus.objects import move_journal as journal_obj
+from tests.functional import helpers
+from tests.functional.moves import helpers as mv
+
+RESIZE_EVENTS = {"conductor_migrate_server", "cold_migrate",
+                 "compute_prep_snapshot_based_resize_at_dest",
+                 "compute_prep_snapshot_based_resize_at_source",
+                 "compute_finish_snapshot_based_resize_at_dest"}
+CONFIRM_EVENTS = {"conductor_confirm_snapshot_based_resize": "Success",
+                  "compute_confirm_snapshot_based_resize_at_source": "Success"}
+REVERT_EVENTS = {"conductor_revert_snapshot_based_resize": "Success",
+                 "compute_revert_snapshot_based_resize_at_dest": "Success",
+                 "compute_finish_revert_snapshot_based_resize_at_source": "Success"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def cross_cell_allowed(cloud):
+    path = cloud.options.state_dir / "policy.yaml"
+    path.write_text('"compute:servers:resize:cross_cell": "@"\n')
+    yield
+    path.write_text('"compute:servers:resize:cross_cell": "!"\n')
+
+
+@contextlib.contextmanager
+def only_other_cell(cloud, admin, source):
+    """Disable the other host of the source's cell, so a move must leave the cell."""
+    with mv.service_changed(cloud, admin, mv.other_host(source),
+                            {"status": "disabled"}, {"status": "enabled"}):
+        yield
+
+
+def cell_of(host):
+    return host.split("-")[0]
+
+
+def across(host, n=1):
+    """Host ``n`` of the cell that ``host`` is not in."""
+    return f"{'cell2' if cell_of(host) == 'cell1' else 'cell1'}-host{n}"
+
+
+def server(cloud, member, admin, name):
+    """A server booted with no zone asked for, so that it may move to any cell."""
+    return mv.server(cloud, member, admin, name, zone=None)
+
+
+def copy_in(cloud, cell_name, server_id):
+    """The server's record in one cell, or None (hard-deleted rows are not found)."""
+    (cell,) = [c for c in cloud.runtime.cells() if c.name == cell_name]
+    with cloud.runtime.cell_reader(cell) as s:
+        try:
+            return instance_obj.get_by_uuid(s, server_id, read_deleted=True)
+        except exception.InstanceNotFound:
+            return None
+
+
+def temp_images(cloud):
+    """Temporary snapshots left in the image service (tests of a process run in turn)."""
+    return [i.id for i in cloud.runtime.image.list_images()
+            if (i.name or "").endswith("-resize-temp")]
+
+
+def journal_of(cloud, mig_uuid):
+    with cloud.runtime.api_reader() as s:
+        return [(e.operation, e.state) for e in journal_obj.for_migration(s, mig_uuid)]
+
+
+def _assert_verify_resize(cloud, conn, admin, server_id, source, dest, old, new):
+    body = mv.show(cloud, admin, server_id)
+    assert (body["status"], body["OS-EXT-SRV-ATTR:host"],
+            body["OS-EXT-AZ:availability_zone"]) == ("VERIFY_RESIZE", dest, cell_of(dest))
+    assert [s.id for s in conn.compute.servers() if s.id == server_id] == [server_id]
+    (mig,) = mv.migrations_of(cloud, admin, server_id)
+    assert (mig["status"], mig["source_compute"], mig["dest_compute"]) == (
+        "finished", source, dest)
+    assert mv.allocations_by_consumer(cloud, server_id, mig["uuid"]) == {
+        server_id: {helpers.provider_of(cloud, dest): mv.resources(cloud, admin, new)},
+        mig["uuid"]: {helpers.provider_of(cloud, source): mv.resources(cloud, admin, old)}}
+    src = copy_in(cloud, cell_of(source), server_id)
+    dst = copy_in(cloud, cell_of(dest), server_id)
+    assert (src.hidden, dst.hidden) == (True, False)
+    assert (dst.flavor.flavorid, dst.old_flavor.flavorid) == (new, old)
+    assert cloud.computes[source].driver.guest(server_id) is None
+    assert cloud.computes[dest].driver.guest(server_id) is not None
+    assert temp_images(cloud) == []
+    mv.check(cloud, server_id)
+    return mig
+
+
+def test_migrate_to_a_host_in_the_other_cell_then_confirm(cloud, member, admin,
+                                                            notifications):
+    with server(cloud, member, admin, "xcell-confirm") as created:
+        source = mv.host_of(admin, created.id)
+        dest = across(source)
+        req = mv.migrate_and_wait(cloud, admin, notifications, created.id, host=dest)
+        mig = _assert_verify_resize(cloud, member, admin, created.id, source, dest, "1", "1")
+        action, events = mv.events_of(cloud, admin, created.id, req)
+        assert action == "migrate" and set(events) == RESIZE_EVENTS
+        assert set(events.values()) == {"Success"}
+        assert mv.show(cloud, member, created.id)["image"]["id"] == (
+            member.image.find_image("cirros").id)
+
+        since = len(notifications.of(created.id))
+        req = mv.confirm_and_wait(cloud, member, notifications, created.id)
+        assert mv.events_of(cloud, admin, created.id, req)[1] == CONFIRM_EVENTS
+        assert [n["event_type"] for n in notifications.of(created.id)[since:]] == [
+            "instance.resize_confirm.start", "instance.resize_confirm.end"]
+        (mig,) = mv.migrations_of(cloud, admin, created.id)
+        assert mig["status"] == "confirmed"
+        assert copy_in(cloud, cell_of(source), created.id) is None
+        assert mv.allocations_by_consumer(cloud, created.id, mig["uuid"]) == {
+            created.id: {helpers.provider_of(cloud, dest): mv.resources(cloud, admin, "1")},
+            mig["uuid"]: {}}
+        assert mv.host_of(admin, created.id) == dest
+        assert journal_of(cloud, mig["uuid"]) == [("resize", "done"), ("confirm", "done")]
+        mv.check(cloud, created.id)
+
+
+def test_resize_into_the_other_cell_then_revert(cloud, member, admin, notifications):
+    with server(cloud, member, admin, "xcell-revert") as created:
+        source = mv.host_of(admin, created.id)
+        with only_other_cell(cloud, admin, source):
+            mv.resize_and_wait(cloud, member, notifications, created.id, "2")
+        dest = mv.host_of(admin, created.id)
+        assert cell_of(dest) != cell_of(source)
+        _assert_verify_resize(cloud, member, admin, created.id, source, dest, "1", "2")
+
+        req = mv.revert_and_wait(cloud, member, notifications, created.id)
+        assert mv.events_of(cloud, admin, created.id, req)[1] == REVERT_EVENTS
+        body = mv.show(cloud, admin, created.id)
+        assert (body["OS-EXT-SRV-ATTR:host"], body["flavor"]["original_name"],
+                body["OS-EXT-AZ:availability_zone"]) == (source, "m1.tiny", cell_of(source))
+        (mig,) = mv.migrations_of(cloud, admin, created.id)
+        assert mig["status"] == "reverted"
+        assert copy_in(cloud, cell_of(dest), created.id) is None
+        assert mv.allocations_by_consumer(cloud, created.id, mig["uuid"]) == {
+            created.id: {helpers.provider_of(cloud, source): mv.resources(cloud, admin, "1")},
+            mig["uuid"]: {}}
+        mv.check(cloud, created.id)
+
+
+def test_the_weigher_keeps_the_move_in_its_cell(cloud, member, admin, notifications):
+    with server(cloud, member, admin, "xcell-weigher") as created:
+        source = mv.host_of(admin, created.id)
+        mv.migrate_and_wait(cloud, admin, notifications, created.id)
+        assert mv.host_of(admin, created.id) == mv.other_host(source)
+        (mig,) = mv.migrations_of(cloud, admin, created.id)
+        assert copy_in(cloud, cell_of(across(source)), created.id) is None
+        assert journal_of(cloud, mig["uuid"]) == []
+        mv.confirm_and_wait(cloud, member, notifications, created.id)
+
+
+def test_stopped_server_moves_there_and_back(cloud, member, admin, notifications):
+    with server(cloud, member, admin, "xcell-stopped") as created:
+        source = mv.host_of(admin, created.id)
+        member.compute.stop_server(created.id)
+        helpers.wait_status(member, created.id, "SHUTOFF")
+        mv.migrate_and_wait(cloud, admin, notifications, created.id, host=across(source, 2))
+        mv.confirm_and_wait(cloud, member, notifications, created.id, status="SHUTOFF")
+        assert mv.show(cloud, admin, created.id)["OS-EXT-STS:power_state"] == 4
+        # Back into the cell that held the first copy (hard-deleted at confirm).
+        mv.migrate_and_wait(cloud, admin, notifications, created.id, host=source)
+        mv.confirm_and_wait(cloud, member, notifications, created.id, status="SHUTOFF")
+        assert mv.host_of(admin, created.id) == source
+        assert copy_in(cloud, cell_of(across(source)), created.id) is None
+        mv.check(cloud, created.id)
+
+
+def test_delete_in_verify_resize_cleans_both_cells(cloud, member, admin, notifications):
+    created = helpers.boot(member, "xcell-delete")
+    helpers.wait_status(member, created.id, "ACTIVE")
+    source = mv.host_of(admin, created.id)
+    mv.migrate_and_wait(cloud, admin, notifications, created.id, host=across(source))
+    (mig,) = mv.migrations_of(cloud, admin, created.id)
+    mv.delete_and_check(cloud, member, admin, created.id)
+    assert copy_in(cloud, cell_of(source), created.id) is None
+    assert copy_in(cloud, cell_of(across(source)), created.id).deleted
+    assert mv.allocations_by_consumer(cloud, created.id, mig["uuid"]) == {
+        created.id: {}, mig["uuid"]: {}}
