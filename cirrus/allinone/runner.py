@@ -89,6 +89,8 @@ class AllInOne:
         setup.discover_hosts(runtime.engines, runtime.api_db_url)
         self._seed_globals(runtime)
         self.http.start()
+        assert self.superconductor is not None
+        self.superconductor.start_recovery()
         self.write_clouds_yaml()
         LOG.info("All-in-one ready at %s", self.base_url)
 

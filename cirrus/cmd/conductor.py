@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
         service = Service(runtime, BINARY, conf.host, "conductor", conf.transport_url,
                           runtime.cell0(), [manager], periodic=manager.periodic_tasks())
     service.start()
+    if not args.cell:
+        manager.start_recovery()
     try:
         wait_for_signal()
     finally:

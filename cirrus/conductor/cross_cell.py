@@ -8,8 +8,10 @@ recovery of an operation whose superconductor died (cirrus.conductor.recovery).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from cirrus import exception
 from cirrus.compute.rpcapi import ComputeAPI
 from cirrus.conductor.tasks import cross_cell as cc
 from cirrus.conductor.tasks import cross_cell_ops as ops
@@ -17,11 +19,13 @@ from cirrus.conductor.tasks.base import Task, TaskChain
 from cirrus.conductor.tasks.migrate import MoveRequest
 from cirrus.context import RequestContext
 from cirrus.notifications.notifier import Notifier
+from cirrus.objects import host_mapping as hm_obj
 from cirrus.objects import move_journal as journal_obj
 from cirrus.objects.cell_mapping import CellMapping
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.move_journal import Operation, State
 from cirrus.runtime import Runtime
+from cirrus.scheduler.rpcapi import SchedulerAPI
 
 LOG = logging.getLogger(__name__)
 
@@ -38,11 +42,29 @@ class CrossCellMover:
     """Runs cross-cell operations for one superconductor."""
 
     def __init__(self, runtime: Runtime, compute: ComputeAPI, notifier: Notifier,
-                 host: str) -> None:
+                 host: str, scheduler: SchedulerAPI | None = None) -> None:
         self._runtime = runtime
+        self._scheduler = scheduler
         self._compute = compute
         self._notifier = notifier
         self._host = host
+        # Test fault injection only: called with each step's name before it starts.
+        self.before_step: Callable[[str], None] | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        """The process's shared resources."""
+        return self._runtime
+
+    @property
+    def host(self) -> str:
+        """The superconductor's host name (the owner recorded in the journal)."""
+        return self._host
+
+    @property
+    def notifier(self) -> Notifier:
+        """The superconductor's notifier."""
+        return self._notifier
 
     def cell(self, cell_uuid: str) -> CellMapping:
         """A cell by uuid."""
@@ -75,7 +97,9 @@ class CrossCellMover:
 
     def run(self, move: cc.CrossCellMove, steps: list[Task[Any]]) -> None:
         """Run journaled steps; the journal ends ``done`` or ``rolled-back``."""
-        chain = TaskChain([cc.Journaled(move, step) for step in steps])
+        hook = self.before_step
+        chain = TaskChain([cc.Journaled(move, step) for step in steps],
+                          before_step=None if hook is None else lambda t: hook(t.name))
         try:
             chain.run()
         except Exception:
@@ -90,10 +114,43 @@ class CrossCellMover:
 
     # -- the three operations ----------------------------------------------------------
 
-    def resize(self, req: MoveRequest) -> None:
-        """Move ``req``'s server to the other cell's chosen host (up to VERIFY_RESIZE)."""
+    def resize(self, req: MoveRequest) -> list[dict[str, Any]] | None:
+        """Move ``req``'s server to the chosen host of another cell (up to VERIFY_RESIZE).
+
+        When the destination refuses its claim, the alternates of its cell are tried,
+        then the scheduler is asked again without the cells that failed (Nova gives up at
+        once). Returns None when the server reached VERIFY_RESIZE, or the selections to
+        use for a move inside the server's own cell when that is where the retry landed.
+
+        Raises:
+            MigrationPreCheckError: the last destination tried refused (or the move was
+                targeted, or ``[scheduler] max_attempts`` was reached).
+            Exception: any later step failed (everything taken was given back).
+        """
+        candidates = list(req.selections)
+        failed_cells: set[str] = set()
+        for attempt in range(1, max(1, int(self._runtime.conf.scheduler.max_attempts)) + 1):
+            chosen = candidates[0]
+            try:
+                self._attempt(req, chosen)
+                return None
+            except exception.MigrationPreCheckError as exc:
+                if req.target_host or attempt >= int(self._runtime.conf.scheduler.max_attempts):
+                    raise
+                LOG.warning("Destination %s refused %s (%s); trying another host",
+                            chosen["service_host"], req.instance.uuid, exc)
+                failed_cells.add(chosen["cell_uuid"])
+                last = exc
+            candidates = (self._claim_alternate(req, candidates[1:])
+                          or self._reschedule(req, failed_cells))
+            if not candidates:
+                raise last
+            if candidates[0]["cell_uuid"] == req.cell.uuid:
+                return candidates
+        raise exception.MaxRetriesExceeded(reason=f"no host accepted {req.instance.uuid}")
+
+    def _attempt(self, req: MoveRequest, chosen: dict[str, Any]) -> None:
         assert req.migration is not None
-        chosen = req.selections[0]
         target = self.cell(chosen["cell_uuid"])
         move = self.open(req.ctxt, Operation.RESIZE, req.cell, target, req.instance.uuid,
                          req.migration.uuid, {
@@ -109,6 +166,36 @@ class CrossCellMover:
                 cc.delete_snapshot(move)
             except Exception:
                 LOG.exception("Could not delete the snapshot of %s", move.instance_uuid)
+
+    def _claim_alternate(self, req: MoveRequest,
+                         alternates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Claim the first alternate that still fits; it and those after it, or []."""
+        inst = req.instance
+        for index, alt in enumerate(alternates):
+            allocations = {rp: v["resources"]
+                           for rp, v in alt["allocation_request"]["allocations"].items()}
+            if self._runtime.placement.put_allocations(
+                    inst.uuid, allocations, inst.project_id or "", inst.user_id or ""):
+                return alternates[index:]
+            LOG.info("Alternate %s for %s is full", alt["service_host"], inst.uuid)
+        return []
+
+    def _reschedule(self, req: MoveRequest, failed_cells: set[str]) -> list[dict[str, Any]]:
+        """Ask the scheduler again, with every host of the failed cells ignored."""
+        if self._scheduler is None:
+            return []
+        inst = req.instance
+        # The refused claim goes; the source share stays on the migration consumer.
+        self._runtime.placement.delete_allocations(inst.uuid)
+        with self._runtime.api_reader() as s:
+            by_cell = hm_obj.all_hosts(s)
+        failed_ids = {self.cell(c).id for c in failed_cells}
+        ignore = {*req.spec.ignore_hosts, *(h for h, c in by_cell.items() if c in failed_ids)}
+        spec = req.spec.replace(ignore_hosts=tuple(sorted(ignore)))
+        try:
+            return list(self._scheduler.select_destinations(req.ctxt, spec, [inst.uuid])[0])
+        except exception.NoValidHost:
+            return []
 
     def confirm(self, ctxt: RequestContext, instance_uuid: str, migration_uuid: str,
                 target_cell_uuid: str, source_cell_uuid: str, source_host: str) -> None:

@@ -5,6 +5,7 @@ the steps of moves live in conductor/tasks.
 """
 
 import logging
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,7 @@ with warnings.catch_warnings():
 
 from cirrus import exception
 from cirrus.compute.rpcapi import ComputeAPI
-from cirrus.conductor import auto_confirm
+from cirrus.conductor import auto_confirm, recovery
 from cirrus.conductor.cross_cell import CrossCellMover
 from cirrus.conductor.rpcapi import ComputeTaskAPI
 from cirrus.conductor.tasks import migrate
@@ -53,7 +54,8 @@ class ComputeTaskManager:
         self._notifier = Notifier(runtime.transports, runtime.conf.transport_url, BINARY, host)
         # Auto-confirm of a cross-cell move goes through our own queue, like a user's.
         self._self_rpc = ComputeTaskAPI(runtime)
-        self._cross_cell = CrossCellMover(runtime, self._compute, self._notifier, host)
+        self._cross_cell = CrossCellMover(runtime, self._compute, self._notifier, host,
+                                          self._scheduler)
 
     def schedule_and_build_instances(
         self, ctxt: RequestContext, request_spec: dict[str, Any], image: dict[str, Any],
@@ -109,6 +111,8 @@ class ComputeTaskManager:
                   action_obj.event(sessions, instance_uuid, ctxt.request_id,
                                    "cold_migrate", self._host)):
                 self._cold_migrate(ctxt, cell, instance_uuid, flavor, request_spec, host)
+        except exception.CrossCellMoveAbandoned:
+            LOG.warning("Left the move of %s to the next superconductor", instance_uuid)
         except Exception:
             LOG.info("Move of %s did not start", instance_uuid, exc_info=True)
 
@@ -171,16 +175,38 @@ class ComputeTaskManager:
                                       source_cell_uuid: str, source_host: str,
                                       **_ignored: Any) -> None:
         """Confirm a cross-cell resize (cast from confirmResize, called from delete)."""
-        self._cross_cell.confirm(ctxt, instance_uuid, migration_uuid, target_cell_uuid,
-                                 source_cell_uuid, source_host)
+        try:
+            self._cross_cell.confirm(ctxt, instance_uuid, migration_uuid, target_cell_uuid,
+                                     source_cell_uuid, source_host)
+        except exception.CrossCellMoveAbandoned:
+            LOG.warning("Left the confirm of %s to the next superconductor", instance_uuid)
 
     def revert_snapshot_based_resize(self, ctxt: RequestContext, instance_uuid: str,
                                      migration_uuid: str, target_cell_uuid: str,
                                      source_cell_uuid: str, source_host: str,
                                      dest_host: str, **_ignored: Any) -> None:
         """Revert a cross-cell resize (cast from revertResize)."""
-        self._cross_cell.revert(ctxt, instance_uuid, migration_uuid, target_cell_uuid,
-                                source_cell_uuid, source_host, dest_host)
+        try:
+            self._cross_cell.revert(ctxt, instance_uuid, migration_uuid, target_cell_uuid,
+                                    source_cell_uuid, source_host, dest_host)
+        except exception.CrossCellMoveAbandoned:
+            LOG.warning("Left the revert of %s to the next superconductor", instance_uuid)
+
+    @property
+    def cross_cell(self) -> CrossCellMover:
+        """The cross-cell operations of this superconductor (tests inject faults here)."""
+        return self._cross_cell
+
+    def recover_moves(self) -> int:
+        """Settle the cross-cell operations a previous run of this host left unfinished."""
+        return recovery.recover(self._cross_cell)
+
+    def start_recovery(self) -> threading.Thread:
+        """Run ``recover_moves`` in the background once the service is up."""
+        thread = threading.Thread(target=self.recover_moves, name="move-recovery",
+                                  daemon=True)
+        thread.start()
+        return thread
 
     def _cell(self, cell_uuid: str) -> CellMapping:
         for cell in self._runtime.cells():

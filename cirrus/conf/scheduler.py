@@ -44,8 +44,9 @@ FILTER_SCHEDULER_OPTS = [
     cfg.FloatOpt(
         "cross_cell_move_weight_multiplier",
         default=1000000.0,
-        help="Positive prefers hosts in the server's current cell during a move; negative "
-        "prefers other cells (drains the source cell).",
+        help="Positive prefers hosts in the server's current cell during a move that may "
+        "cross cells; negative prefers other cells (drains the source cell). Aggregate "
+        "metadata of the same name overrides it for the aggregate's hosts.",
     ),
     cfg.IntOpt(
         "host_subset_size",

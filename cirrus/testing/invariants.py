@@ -90,7 +90,7 @@ def check_server(aio: AllInOne, uuid: str) -> Instance:
         return inst
     _check_allocations(aio, cell, inst)
     _check_guests(aio, cell, inst)
-    _check_ports(aio, inst)
+    _check_ports(aio, cell, inst)
     return inst
 
 
@@ -159,16 +159,25 @@ def _check_guests(aio: AllInOne, cell: Any, inst: Instance) -> None:
             raise InvariantError(f"I3: {host} still keeps what a move of {inst.uuid} left")
 
 
-def _check_ports(aio: AllInOne, inst: Instance) -> None:
-    """I3 for ports: each is bound to the server's host, with no inactive binding left."""
+def _check_ports(aio: AllInOne, cell: Any, inst: Instance) -> None:
+    """I3 for ports: each is bound to the server's host, with no inactive binding left.
+
+    A server in VERIFY_RESIZE keeps its source host's binding (inactive) for a revert.
+    """
     if inst.task_state is not None:
         return
+    kept: set[str | None] = set()
+    if inst.vm_state == VmState.RESIZED:
+        kept = {m.source_compute for m in _migrations(aio, cell, inst.uuid)
+                if m.status in (MigrationStatus.FINISHED, MigrationStatus.CONFIRMING,
+                                MigrationStatus.REVERTING)}
     network = _rt(aio).network
     for port in network.list_ports(device_id=inst.uuid):
         if inst.host and port.host_id != inst.host:
             raise InvariantError(f"I3: port {port.id} bound to {port.host_id}, "
                                  f"server on {inst.host}")
-        inactive = [b for b in network.list_bindings(port.id) if b.status != "ACTIVE"]
+        inactive = [b for b in network.list_bindings(port.id)
+                    if b.status != "ACTIVE" and b.host not in kept]
         if inactive:
             raise InvariantError(f"I3: port {port.id} keeps inactive bindings {inactive}")
 

@@ -13,6 +13,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
+from cirrus import exception
+
 LOG = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -62,9 +64,11 @@ class TaskChain:
     3. calls ``on_failure(error)`` once;
     4. re-raises the original exception object, traceback intact.
 
-    A rollback or hook that raises an ``Exception`` is logged with the step's name and the
-    unwind carries on; it never replaces the original error. (An interrupt such as
-    ``KeyboardInterrupt`` raised inside a rollback does stop the unwind.)
+    ``CrossCellMoveAbandoned`` passes through with no unwind (the operation's journal is
+    left for recovery). A rollback or hook that raises an ``Exception`` is logged with
+    the step's name and the unwind carries on; it never replaces the original error.
+    (An interrupt such as ``KeyboardInterrupt`` raised inside a rollback does stop the
+    unwind.)
     """
 
     def __init__(
@@ -117,6 +121,10 @@ class TaskChain:
                 if self._before_step is not None:
                     self._before_step(task)
                 result = task.execute()
+            except exception.CrossCellMoveAbandoned:
+                # The process is letting go mid-operation: nothing is undone here; whoever
+                # takes over finishes or unwinds it from the journal.
+                raise
             except BaseException as error:
                 self._unwind(task, error)
                 raise

@@ -152,7 +152,9 @@ class UpdateSourceCell(Task[None]):
                 rb.OLD_VM_STATE: target.system_metadata.get(rb.OLD_VM_STATE)})
             instance_obj.set_fields(s, m.instance_uuid,
                                     task_state=TaskState.RESIZE_REVERTING)
-            migration_obj.walk_to(s, m.migration_in(s).id, _M.REVERTING)
+            mig = m.migration_in(s)
+            if mig.status not in (_M.REVERTING, _M.REVERTED):
+                migration_obj.walk_to(s, mig.id, _M.REVERTING)
 
 
 class SwitchBack(Task[None]):
@@ -222,11 +224,12 @@ def run_revert(mover: CrossCellMover, move: CrossCellMove, notifier: Notifier) -
     """Revert with Nova's notifications (conductor) and the conductor event's two homes."""
     ctxt = move.ctxt
     name = "conductor_revert_snapshot_based_resize"
-    notifier.emit(ctxt, "instance.resize_revert.start", "InstanceActionPayload",
-                  instance_payload(move.target_instance()))
-    with move.target_db() as s:
-        action_obj.event_start(s, move.instance_uuid, ctxt.request_id, name,
-                               move.conductor_host)
+    if _exists(move, move.target_cell):
+        notifier.emit(ctxt, "instance.resize_revert.start", "InstanceActionPayload",
+                      instance_payload(move.target_instance()))
+        with move.target_db() as s:
+            action_obj.event_start(s, move.instance_uuid, ctxt.request_id, name,
+                                   move.conductor_host)
     try:
         mover.run(move, revert_steps(move))
     except Exception as exc:

@@ -151,7 +151,7 @@ class CastPrepResize(Task[None]):
     """Hand the move to the destination compute, or to the cross-cell steps."""
 
     def __init__(self, req: MoveRequest, compute: ComputeAPI,
-                 cross_cell: Callable[[MoveRequest], None]) -> None:
+                 cross_cell: Callable[[MoveRequest], list[dict[str, Any]] | None]) -> None:
         self._req = req
         self._compute = compute
         self._cross_cell = cross_cell
@@ -160,11 +160,14 @@ class CastPrepResize(Task[None]):
         """The server's zone follows the chosen host; a targeted move gets no alternates."""
         req = self._req
         assert req.migration is not None
+        if req.selections[0]["cell_uuid"] != req.cell.uuid:
+            # Synchronous: the superconductor drives every step (cirrus.conductor.cross_cell);
+            # a retry may come back to the server's own cell.
+            retry = self._cross_cell(req)
+            if retry is None:
+                return
+            req.selections = retry
         chosen, alternates = req.selections[0], req.selections[1:]
-        if chosen["cell_uuid"] != req.cell.uuid:
-            # Synchronous: the superconductor drives every step (cirrus.conductor.cross_cell).
-            self._cross_cell(req)
-            return
         zone = hm_obj.zone_of(req.runtime.aggregates(), chosen["service_host"],
                               req.runtime.conf.default_availability_zone)
         with req.runtime.cell_session(req.cell) as s:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import ColumnElement, MetaData, Table, and_, delete, insert, select
+from sqlalchemy import ColumnElement, MetaData, Table, and_, delete, insert, select, update
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
@@ -277,6 +277,8 @@ class _Known:
     events: frozenset[tuple[Any, str]]
     faults: frozenset[tuple[Any, str | None]]
     floor: Any
+    unfinished: Mapping[tuple[Any, str], Any]
+    """(action id, event name) -> id of an event the destination holds still open."""
 
 
 def _known_history(session: Session, instance_uuid: str) -> _Known:
@@ -288,15 +290,17 @@ def _known_history(session: Session, instance_uuid: str) -> _Known:
     by_request: dict[str, Any] = {}
     for action_id, request_id in action_rows:
         by_request.setdefault(request_id, action_id)
-    event_rows = session.execute(select(events.c.action_id, events.c.event).where(
-        events.c.action_id.in_(select(actions.c.id).where(owned)))).all()
+    event_rows = session.execute(
+        select(events.c.action_id, events.c.event, events.c.id, events.c.finish_time).where(
+            events.c.action_id.in_(select(actions.c.id).where(owned)))).all()
     fault_rows = session.execute(select(faults.c.created_at, faults.c.message).where(
         faults.c.instance_uuid == instance_uuid)).all()
     return _Known(
         action_by_request=by_request,
-        events=frozenset((a, e) for a, e in event_rows),
+        events=frozenset((a, e) for a, e, _, _ in event_rows),
         faults=frozenset((c, m) for c, m in fault_rows),
         floor=max((row[0] for row in action_rows), default=None),
+        unfinished={(a, e): i for a, e, i, done in event_rows if done is None},
     )
 
 
@@ -310,6 +314,28 @@ def _new_events(events: Iterable[Row], copied: Mapping[Any, Any],
         if action in copied or (shared[action], event["event"]) not in known.events:
             fresh.append(event)
     return fresh
+
+
+def _finish_open_events(target: Session, events: Iterable[Row], shared: Mapping[Any, Any],
+                        known: _Known) -> int:
+    """Close events the destination copied while open and the source has finished since.
+
+    A move's conductor events are copied to the target cell while they run and end in
+    whichever cell then holds the server; without this the other copy shows them
+    running forever. One UPDATE per such event (a move leaves two at most).
+    """
+    table = _table("instance_actions_events")
+    link = _ACTION_LINK.column
+    closed = 0
+    for event in events:
+        action = event[link]
+        key = (shared.get(action), event["event"])
+        if action in shared and event["finish_time"] is not None and key in known.unfinished:
+            target.execute(update(table).where(table.c.id == known.unfinished[key]).values(
+                finish_time=event["finish_time"], result=event["result"],
+                traceback=event["traceback"], details=event["details"]))
+            closed += 1
+    return closed
 
 
 def copy_new_history(source: Session, target: Session, instance_uuid: str) -> CopyReport:
@@ -335,6 +361,7 @@ def copy_new_history(source: Session, target: Session, instance_uuid: str) -> Co
     new_events = _new_events(events, copied, shared, known)
     key_maps = {actions_spec.name: {**shared, **copied}}
     counts[events_spec.name] = _write(target, events_spec, new_events, key_maps)
+    _finish_open_events(target, events, shared, known)
 
     new_faults = [f for f in faults if (f["created_at"], f["message"]) not in known.faults]
     counts[faults_spec.name] = _write(target, faults_spec, new_faults, {})

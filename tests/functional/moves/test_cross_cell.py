@@ -137,8 +137,15 @@ def test_resize_into_the_other_cell_then_revert(cloud, member, admin, notificati
         assert cell_of(dest) != cell_of(source)
         _assert_verify_resize(cloud, member, admin, created.id, source, dest, "1", "2")
 
+        since = len(notifications.of(created.id))
         req = mv.revert_and_wait(cloud, member, notifications, created.id)
         assert mv.events_of(cloud, admin, created.id, req)[1] == REVERT_EVENTS
+        # Start and end come from the superconductor (same-cell: from the source).
+        sent = {(n["event_type"], n["publisher_id"].split(":")[0])
+                for n in notifications.of(created.id)[since:]}
+        assert sent == {("instance.resize_revert.start", "cirrus-conductor"),
+                        ("instance.exists", "cirrus-compute"),
+                        ("instance.resize_revert.end", "cirrus-conductor")}
         body = mv.show(cloud, admin, created.id)
         assert (body["OS-EXT-SRV-ATTR:host"], body["flavor"]["original_name"],
                 body["OS-EXT-AZ:availability_zone"]) == (source, "m1.tiny", cell_of(source))
@@ -189,3 +196,63 @@ def test_delete_in_verify_resize_cleans_both_cells(cloud, member, admin, notific
     assert copy_in(cloud, cell_of(across(source)), created.id).deleted
     assert mv.allocations_by_consumer(cloud, created.id, mig["uuid"]) == {
         created.id: {}, mig["uuid"]: {}}
+
+
+def _flaky_claims(cloud, monkeypatch, hosts, failures):
+    """The first ``failures`` claims on ``hosts`` fail; returns the hosts asked, in order."""
+    asked = []
+    for host in hosts:
+        driver = cloud.computes[host].driver
+        original = driver.prepare_migration_target
+
+        def prepare(uuid, flavor, host=host, original=original):
+            asked.append(host)
+            if len(asked) <= failures:
+                raise exception.DriverError(method="prepare_migration_target",
+                                            reason="injected")
+            return original(uuid, flavor)
+
+        monkeypatch.setattr(driver, "prepare_migration_target", prepare)
+    return asked
+
+
+def test_a_refused_destination_gives_way_to_its_alternate(cloud, member, admin,
+                                                          notifications, monkeypatch):
+    with server(cloud, member, admin, "xcell-alternate") as created:
+        source = mv.host_of(admin, created.id)
+        asked = _flaky_claims(cloud, monkeypatch, (across(source, 1), across(source, 2)), 1)
+        with only_other_cell(cloud, admin, source):
+            mv.resize_and_wait(cloud, member, notifications, created.id, "2")
+        assert len(asked) == 2 and asked[0] != asked[1]
+        assert mv.host_of(admin, created.id) == asked[1]
+        (mig,) = mv.migrations_of(cloud, admin, created.id)
+        assert journal_of(cloud, mig["uuid"]) == [("resize", "rolled-back"),
+                                                  ("resize", "done")]
+        _assert_verify_resize(cloud, member, admin, created.id, source, asked[1], "1", "2")
+        mv.confirm_and_wait(cloud, member, notifications, created.id)
+        mv.check(cloud, created.id)
+
+
+def test_every_host_refusing_leaves_the_server_where_it_was(cloud, member, admin,
+                                                            notifications, monkeypatch):
+    with server(cloud, member, admin, "xcell-no-host") as created:
+        source = mv.host_of(admin, created.id)
+        targets = (across(source, 1), across(source, 2))
+        asked = _flaky_claims(cloud, monkeypatch, targets, 2)
+        with only_other_cell(cloud, admin, source):
+            mv.post_action(cloud, member, created.id, {"resize": {"flavorRef": "2"}})
+            mig = helpers.wait_for(
+                lambda: next((m for m in mv.migrations_of(cloud, admin, created.id)
+                              if m["status"] == "error"), None), 30, what="migration error")
+        assert sorted(asked) == sorted(targets)
+        body = helpers.wait_status(member, created.id, "ACTIVE")
+        assert mv.host_of(admin, body.id) == source
+        assert copy_in(cloud, cell_of(targets[0]), created.id) is None
+        assert mv.allocations_by_consumer(cloud, created.id, mig["uuid"]) == {
+            created.id: {helpers.provider_of(cloud, source): mv.resources(cloud, admin, "1")},
+            mig["uuid"]: {}}
+        mv.check(cloud, created.id)
+        monkeypatch.undo()
+        mv.migrate_and_wait(cloud, admin, notifications, created.id, host=targets[0])
+        mv.confirm_and_wait(cloud, member, notifications, created.id)
+        mv.check(cloud, created.id)

@@ -385,3 +385,25 @@ def test_copy_new_history_brings_back_only_what_is_new(cells):
                                 "instance_faults"}:
         assert merged[name] == original[name], name
     assert back().total == 0
+
+
+def test_copy_new_history_closes_events_left_open_in_the_copy(cells):
+    """An event copied while running ends in the other cell; the copy learns its end."""
+    source, target = cells
+    with source.maker.begin() as src:
+        make_server(src, "inst-a", actions=1, events=0)
+        action = server_rows(src, "inst-a")["instance_actions"][0]
+        _insert(src, "instance_actions_events", [_fill(
+            "instance_actions_events", action_id=action["id"], event="conductor_x",
+            finish_time=None, result=None)])
+    _copy(cells, "inst-a", instance_overrides={"hidden": True})
+    with target.maker.begin() as dst:
+        (event,) = server_rows(dst, "inst-a")["instance_actions_events"]
+        dst.execute(_table("instance_actions_events").update()
+                    .where(_table("instance_actions_events").c.id == event["id"])
+                    .values(finish_time=event["start_time"], result="Success"))
+    with target.maker.begin() as dst, source.maker.begin() as src:
+        cell_copy.copy_new_history(dst, src, "inst-a")
+    with source.maker() as src:
+        (back,) = server_rows(src, "inst-a")["instance_actions_events"]
+    assert (back["result"], back["finish_time"]) == ("Success", event["start_time"])
