@@ -178,3 +178,31 @@ def for_migration(session: Session, migration_uuid: str) -> list[Entry]:
                            .where(models.MoveJournal.migration_uuid == migration_uuid)
                            .order_by(models.MoveJournal.id))
     return [_from_row(r) for r in rows]
+
+
+class Latest:
+    """The newest journal entry of each migration, optionally per operation."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self._any: dict[str, Entry] = {}
+        self._by_op: dict[tuple[str, Operation], Entry] = {}
+        for e in entries:  # oldest first: later entries overwrite
+            self._any[e.migration_uuid] = e
+            self._by_op[(e.migration_uuid, e.operation)] = e
+
+    def get(self, migration_uuid: str, default: Entry | None = None,
+            operation: Operation | None = None) -> Entry | None:
+        """The newest entry of a migration (of ``operation`` when given)."""
+        if operation is None:
+            return self._any.get(migration_uuid, default)
+        return self._by_op.get((migration_uuid, operation), default)
+
+
+def latest_for_migrations(session: Session, migration_uuids: list[str]) -> Latest:
+    """The newest entries of many migrations, in one query."""
+    if not migration_uuids:
+        return Latest([])
+    rows = session.scalars(select(models.MoveJournal)
+                           .where(models.MoveJournal.migration_uuid.in_(migration_uuids))
+                           .order_by(models.MoveJournal.id))
+    return Latest([_from_row(r) for r in rows])

@@ -20,6 +20,7 @@ from cirrus.api.views import migrations as views
 from cirrus.api.views import paging
 from cirrus.context import CellFailure, RequestContext, scatter_gather
 from cirrus.objects import migration as migration_obj
+from cirrus.objects import move_journal as journal_obj
 from cirrus.objects.migration import Migration
 from cirrus.objects.states import MigrationStatus
 from cirrus.policy.rules import compute as rules
@@ -64,7 +65,9 @@ def _filters(params: dict[str, list[str]], version: Version,
     }
 
 
-def _gather(state: APIState, ctx: RequestContext, filters: dict[str, Any]) -> list[Migration]:
+def _gather(state: APIState, ctx: RequestContext,
+            filters: dict[str, Any]) -> list[tuple[str, Migration]]:
+    """(cell name, migration) from every cell that answered, newest first."""
     runtime = state.runtime
 
     def _fetch(cctx: RequestContext) -> list[Migration]:
@@ -72,24 +75,48 @@ def _gather(state: APIState, ctx: RequestContext, filters: dict[str, Any]) -> li
         with runtime.cell_reader(cctx.cell) as s:
             return migration_obj.get_all(s, **filters)
 
-    results = scatter_gather(ctx, runtime.cells(), float(runtime.conf.api.list_cell_timeout),
+    cells = runtime.cells()
+    results = scatter_gather(ctx, cells, float(runtime.conf.api.list_cell_timeout),
                              _fetch, state.pool)
-    found = [m for got in results.values() if not isinstance(got, CellFailure) for m in got]
-    found = list(_newest_copies(found).values())
-    found.sort(key=lambda m: (m.created_at, m.id), reverse=True)
-    return found
+    found = [(cell.name or cell.uuid, m) for cell in cells
+             if not isinstance(got := results.get(cell.uuid), CellFailure) and got
+             for m in got]
+    kept = list(_newest_copies(found).values())
+    kept.sort(key=lambda cm: (cm[1].created_at, cm[1].id), reverse=True)
+    return kept
 
 
-def _newest_copies(found: list[Migration]) -> dict[str, Migration]:
+def _newest_copies(found: list[tuple[str, Migration]]) -> dict[str, tuple[str, Migration]]:
     """One record per migration uuid: during a cross-cell move both cells hold a copy,
     and the one written last (the target's, once the move finished) tells the truth."""
-    newest: dict[str, Migration] = {}
-    for mig in found:
+    newest: dict[str, tuple[str, Migration]] = {}
+    for cell, mig in found:
         seen = newest.get(mig.uuid)
         if seen is None or (mig.updated_at or mig.created_at) > (
-                seen.updated_at or seen.created_at):
-            newest[mig.uuid] = mig
+                seen[1].updated_at or seen[1].created_at):
+            newest[mig.uuid] = (cell, mig)
     return newest
+
+
+def _move_details(state: APIState, found: list[tuple[str, Migration]]) -> dict[str, Any]:
+    """Cirrus's own fields per migration uuid: cells crossed and the current step."""
+    with state.runtime.api_reader() as s:
+        journal = journal_obj.latest_for_migrations(s, [m.uuid for _, m in found])
+    names = {c.uuid: c.name or c.uuid for c in state.runtime.cells()}
+    out: dict[str, Any] = {}
+    for cell, mig in found:
+        entry = journal.get(mig.uuid)
+        resize = journal.get(mig.uuid, None, journal_obj.Operation.RESIZE)
+        out[mig.uuid] = {
+            views.CIRRUS_PREFIX + "cross_cell_move": bool(mig.cross_cell_move),
+            views.CIRRUS_PREFIX + "source_cell": names.get(
+                resize.source_cell_uuid, cell) if resize else cell,
+            views.CIRRUS_PREFIX + "dest_cell": names.get(
+                resize.target_cell_uuid, cell) if resize else cell,
+            views.CIRRUS_PREFIX + "step": (
+                f"{entry.operation}:{entry.step}:{entry.state}" if entry else None),
+        }
+    return out
 
 
 def list_migrations(state: APIState, req: falcon.Request, resp: falcon.Response) -> None:
@@ -105,14 +132,18 @@ def list_migrations(state: APIState, req: falcon.Request, resp: falcon.Response)
     if version.matches((2, 59)):
         max_limit = state.runtime.conf.api.max_limit
         marker = last(params, "marker")
-        found = paging.paginate(found, lambda m: m.uuid, marker,
+        found = paging.paginate(found, lambda cm: cm[1].uuid, marker,
                                 paging.page_size(req, max_limit),
                                 f"Marker {marker} could not be found.")
-        links = paging.next_links(req, len(found), found[-1].uuid if found else None,
+        links = paging.next_links(req, len(found), found[-1][1].uuid if found else None,
                                   "os-migrations", max_limit)
     hosts_visible = state.policy.check(ctx, rules.MIGRATIONS_INDEX_HOST, _own(ctx))
-    body: dict[str, Any] = {
-        "migrations": [views.show(m, version, hosts_visible=hosts_visible) for m in found]}
+    items = [views.show(m, version, hosts_visible=hosts_visible) for _, m in found]
+    if views.wants_detail(req.get_header(views.DETAIL_HEADER)):
+        details = _move_details(state, found)
+        for item, (_, mig) in zip(items, found, strict=True):
+            item.update(details[mig.uuid])
+    body: dict[str, Any] = {"migrations": items}
     if links:
         body["migrations_links"] = links
     resp.media = body

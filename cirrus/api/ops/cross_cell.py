@@ -75,9 +75,13 @@ def min_compute_version(state: APIState, ctx: RequestContext) -> int | None:
 def computes_new_enough(state: APIState, ctx: RequestContext) -> bool:
     """Whether every compute of every cell can run the cross-cell move methods."""
     version = min_compute_version(state, ctx)
-    if version is None or version < service_obj.MIN_COMPUTE_CROSS_CELL_RESIZE:
+    if version is None:
+        LOG.info("Cross-cell resize is not allowed: the compute service versions of "
+                 "every cell could not be read.")
+        return False
+    if version < service_obj.MIN_COMPUTE_CROSS_CELL_RESIZE:
         LOG.info("Cross-cell resize is not allowed: the minimum compute service version "
-                 "across all cells is %s, it needs %d.", version,
+                 "across all cells is %d, it needs %d.", version,
                  service_obj.MIN_COMPUTE_CROSS_CELL_RESIZE)
         return False
     return True

@@ -29,3 +29,14 @@ def show(migration: Migration, version: Version, *, hosts_visible: bool) -> dict
         body["user_id"] = migration.user_id
         body["project_id"] = migration.project_id
     return body
+
+
+# Cirrus-specific fields appear only for a client that sends this header, so clients
+# that validate Nova's shapes strictly never see them.
+DETAIL_HEADER = "Cirrus-Migration-Detail"
+CIRRUS_PREFIX = "cirrus:"
+
+
+def wants_detail(value: str | None) -> bool:
+    """Whether the header asks for Cirrus's migration fields."""
+    return (value or "").strip().lower() in ("1", "true", "yes", "move")

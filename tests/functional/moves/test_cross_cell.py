@@ -125,6 +125,13 @@ def test_migrate_to_a_host_in_the_other_cell_then_confirm(cloud, member, admin,
             mig["uuid"]: {}}
         assert mv.host_of(admin, created.id) == dest
         assert journal_of(cloud, mig["uuid"]) == [("resize", "done"), ("confirm", "done")]
+        assert not [k for k in mig if k.startswith("cirrus:")]
+        resp = helpers.raw(cloud, admin, "GET", f"/os-migrations?instance_uuid={created.id}",
+                           headers={"Cirrus-Migration-Detail": "true"})
+        (detail,) = resp.json()["migrations"]
+        assert {k: v for k, v in detail.items() if k.startswith("cirrus:")} == {
+            "cirrus:cross_cell_move": True, "cirrus:source_cell": cell_of(source),
+            "cirrus:dest_cell": cell_of(dest), "cirrus:step": "confirm:FinishConfirmInTarget:done"}
         mv.check(cloud, created.id)
 
 
@@ -255,4 +262,57 @@ def test_every_host_refusing_leaves_the_server_where_it_was(cloud, member, admin
         monkeypatch.undo()
         mv.migrate_and_wait(cloud, admin, notifications, created.id, host=targets[0])
         mv.confirm_and_wait(cloud, member, notifications, created.id)
+        mv.check(cloud, created.id)
+
+
+def test_keypair_tags_metadata_and_ports_survive(cloud, member, admin, notifications):
+    """Bug 2108974 (keypairs lost) and the rest of the server's records, both ways."""
+    key = member.compute.create_keypair(name="xcell-key")
+    net = member.network.find_network("private")
+    resp = helpers.raw(cloud, member, "POST", "/servers", json={"server": {
+        "name": "xcell-records", "flavorRef": "1", "key_name": key.name,
+        "imageRef": member.image.find_image("cirros").id, "tags": ["t1", "t2"],
+        "metadata": {"purpose": "test"}, "networks": [{"uuid": net.id}]}})
+    assert resp.status_code == 202, resp.text
+    server_id = resp.json()["server"]["id"]
+    try:
+        helpers.wait_status(member, server_id, "ACTIVE")
+        source = mv.host_of(admin, server_id)
+        before = mv.show(cloud, member, server_id)
+        src = copy_in(cloud, cell_of(source), server_id)
+        for finish in ("revert", "confirm"):
+            mv.migrate_and_wait(cloud, admin, notifications, server_id, host=across(source))
+            body = mv.show(cloud, member, server_id)
+            for field in ("key_name", "tags", "metadata", "addresses", "image"):
+                assert body[field] == before[field], field
+            moved = copy_in(cloud, cell_of(across(source)), server_id)
+            assert moved.network_info == src.network_info
+            (port,) = member.network.ports(device_id=server_id)
+            assert port.binding_host_id == across(source)
+            if finish == "revert":
+                mv.revert_and_wait(cloud, member, notifications, server_id)
+            else:
+                mv.confirm_and_wait(cloud, member, notifications, server_id)
+            mv.check(cloud, server_id)
+        assert mv.show(cloud, member, server_id)["key_name"] == key.name
+        kept = copy_in(cloud, cell_of(across(source)), server_id)
+        assert kept.key_data == src.key_data and kept.tags == src.tags
+    finally:
+        mv.delete_and_check(cloud, member, admin, server_id)
+        member.compute.delete_keypair(key)
+
+
+def test_auto_confirm_runs_from_the_superconductor(cloud, member, admin, notifications):
+    """Nova needs an up-call from the destination compute; here no compute is involved."""
+    with server(cloud, member, admin, "xcell-auto") as created:
+        source = mv.host_of(admin, created.id)
+        mv.migrate_and_wait(cloud, admin, notifications, created.id, host=across(source))
+        with (mv.overridden(cloud, resize_confirm_window=1),
+              mv.awaiting(notifications, created.id, "instance.resize_confirm.end")):
+            helpers.wait_for(cloud.superconductor.poll_unconfirmed_resizes,
+                             timeout=10, interval=0.2, what="auto-confirm started")
+        helpers.wait_status(member, created.id, "ACTIVE")
+        (mig,) = mv.migrations_of(cloud, admin, created.id)
+        assert mig["status"] == "confirmed"
+        assert copy_in(cloud, cell_of(source), created.id) is None
         mv.check(cloud, created.id)
