@@ -96,13 +96,14 @@ class Runtime:
             self._cells, self._cells_at = cells, time.monotonic()
         return list(cells)
 
-    def aggregates(self) -> list[Any]:
+    def aggregates(self, *, refresh: bool = False) -> list[Any]:
         """Host aggregates (zones), cached briefly: they change only by operator action."""
         from cirrus.objects import host_mapping
 
         with self._lock:
             cached = self._aggregates
-            if cached is not None and time.monotonic() - cached[0] < _CELL_CACHE_SECONDS / 6:
+            if (not refresh and cached is not None
+                    and time.monotonic() - cached[0] < _CELL_CACHE_SECONDS / 6):
                 return list(cached[1])
         with self.api_reader() as s:
             aggs = host_mapping.aggregates(s)

@@ -316,3 +316,84 @@ def test_auto_confirm_runs_from_the_superconductor(cloud, member, admin, notific
         assert mig["status"] == "confirmed"
         assert copy_in(cloud, cell_of(source), created.id) is None
         mv.check(cloud, created.id)
+
+
+def test_lists_show_the_server_exactly_once_throughout(cloud, member, admin, notifications):
+    """The mapping flip is the only switch: no list shows the server twice or not at all."""
+    import threading
+
+    with server(cloud, member, admin, "xcell-visible") as created:
+        source = mv.host_of(admin, created.id)
+        seen, stop = [], threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                listed = helpers.raw(cloud, member, "GET", "/servers/detail").json()["servers"]
+                shown = helpers.raw(cloud, member, "GET", f"/servers/{created.id}")
+                seen.append((sum(s["id"] == created.id for s in listed), shown.status_code))
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            mv.migrate_and_wait(cloud, admin, notifications, created.id, host=across(source))
+            mv.revert_and_wait(cloud, member, notifications, created.id)
+            mv.migrate_and_wait(cloud, admin, notifications, created.id, host=across(source))
+            mv.confirm_and_wait(cloud, member, notifications, created.id)
+        finally:
+            stop.set()
+            watcher.join()
+        assert len(seen) > 10
+        assert set(seen) == {(1, 200)}
+
+
+@contextlib.contextmanager
+def aggregate_metadata(cloud, cell_name, key, value):
+    """Metadata on a cell's aggregate (named after the cell) for the block only."""
+    from sqlalchemy import delete
+
+    from cirrus.db.api import models
+    from cirrus.objects import host_mapping as hm_obj
+
+    with cloud.runtime.api_session() as s:
+        agg = hm_obj.ensure_aggregate(s, cell_name, {key: value}, [])
+    cloud.runtime.aggregates(refresh=True)
+    try:
+        yield
+    finally:
+        with cloud.runtime.api_session() as s:
+            s.execute(delete(models.AggregateMetadata).where(
+                models.AggregateMetadata.aggregate_id == agg.id,
+                models.AggregateMetadata.key == key))
+        cloud.runtime.aggregates(refresh=True)
+
+
+def test_a_flavor_for_the_new_cell_takes_the_server_there(cloud, member, admin,
+                                                          notifications):
+    """Filters remove every host of the source cell: the weigher has nothing to prefer."""
+    resp = helpers.raw(cloud, admin, "POST", "/flavors", json={"flavor": {
+        "name": "gen2.tiny", "ram": 512, "vcpus": 1, "disk": 1, "id": "gen2-tiny"}})
+    assert resp.status_code == 200, resp.text
+    try:
+        resp = helpers.raw(cloud, admin, "POST", "/flavors/gen2-tiny/os-extra_specs",
+                           json={"extra_specs": {"aggregate_instance_extra_specs:gen": "2"}})
+        assert resp.status_code == 200, resp.text
+        with server(cloud, member, admin, "xcell-gen2") as created:
+            source = mv.host_of(admin, created.id)
+            with aggregate_metadata(cloud, cell_of(across(source)), "gen", "2"):
+                mv.resize_and_wait(cloud, member, notifications, created.id, "gen2-tiny")
+            assert cell_of(mv.host_of(admin, created.id)) == cell_of(across(source))
+            mv.confirm_and_wait(cloud, member, notifications, created.id)
+            mv.check(cloud, created.id)
+    finally:
+        helpers.raw(cloud, admin, "DELETE", "/flavors/gen2-tiny")
+
+
+def test_a_negative_multiplier_drains_the_source_cell(cloud, member, admin, notifications):
+    with server(cloud, member, admin, "xcell-drain") as created:
+        source = mv.host_of(admin, created.id)
+        with aggregate_metadata(cloud, cell_of(source), "cross_cell_move_weight_multiplier",
+                                "-1000000.0"):
+            mv.migrate_and_wait(cloud, admin, notifications, created.id)
+        assert cell_of(mv.host_of(admin, created.id)) == cell_of(across(source))
+        mv.confirm_and_wait(cloud, member, notifications, created.id)
+        mv.check(cloud, created.id)
