@@ -118,6 +118,9 @@ transport_url = {RABBIT}/{self.vhosts[cell]}
 [database]
 connection = {self.db_url(cell)}
 """)
+        # Found next to the config file, as oslo.policy looks for it.
+        (self.workdir / "policy.yaml").write_text(
+            '"compute:servers:resize:cross_cell": "rule:admin_api"\n')
         self.base, self.clients = base, clients
 
     def manage(self, *args):

@@ -97,7 +97,8 @@ def _migrations(conn, server_id):
 
 def _wait_status(conn, server_id, status):
     def _check():
-        return conn.compute.get_server(server_id).status == status
+        server = conn.compute.get_server(server_id)
+        return server.status == status and not server.task_state
 
     wait_for(_check, 120, what=f"{server_id} {status}")
     return conn.compute.get_server(server_id)
@@ -131,6 +132,38 @@ def test_resize_revert_then_migrate_confirm(real):
     assert _migrations(admin, server.id) == [
         ("migration", "confirmed", "cell1-host1", "cell1-host2"),
         ("resize", "reverted", "cell1-host1", "cell1-host2")]
+    admin.compute.delete_server(server)
+    admin.compute.wait_for_delete(server, wait=120, interval=0.5)
+    assert _allocations(admin, server.id) == {}
+    real.check_alive()
+
+
+def test_cross_cell_migrate_revert_then_confirm(real):
+    """The superconductor drives both cells over their own vhosts and databases."""
+    admin = _conn(real, "admin")
+    image = next(iter(admin.image.images(name="cirros")), None) or admin.image.create_image(
+        name="cirros", data=b"x" * 4096, disk_format="qcow2", container_format="bare",
+        visibility="public")
+    server = admin.compute.create_server(name="real-xcell", flavor_id="1", image_id=image.id,
+                                         networks="none", availability_zone="nova:cell1-host1")
+    admin.compute.wait_for_server(server, wait=120, interval=0.5)
+    admin.compute.migrate_server(server, host="cell2-host1")
+    moved = _wait_status(admin, server.id, "VERIFY_RESIZE")
+    assert (moved.compute_host, _mapping_cell(real, server.id)) == ("cell2-host1", "cell2")
+    admin.compute.revert_server_resize(server)
+    back = _wait_status(admin, server.id, "ACTIVE")
+    assert (back.compute_host, _mapping_cell(real, server.id)) == ("cell1-host1", "cell1")
+    admin.compute.migrate_server(server, host="cell2-host2")
+    _wait_status(admin, server.id, "VERIFY_RESIZE")
+    admin.compute.confirm_server_resize(server)
+    confirmed = _wait_status(admin, server.id, "ACTIVE")
+    assert (confirmed.compute_host, _mapping_cell(real, server.id)) == ("cell2-host2", "cell2")
+    assert [a["resources"] for a in _allocations(admin, server.id).values()] == [
+        {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}]
+    assert _migrations(admin, server.id) == [
+        ("migration", "confirmed", "cell1-host1", "cell2-host2"),
+        ("migration", "reverted", "cell1-host1", "cell2-host1")]
+    assert not list(admin.image.images(name="real-xcell-resize-temp"))
     admin.compute.delete_server(server)
     admin.compute.wait_for_delete(server, wait=120, interval=0.5)
     assert _allocations(admin, server.id) == {}
