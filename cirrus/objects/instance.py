@@ -467,14 +467,18 @@ def _live_flavors(session: Session, uuids: Iterable[str]) -> dict[
 
 
 def count_by_project(session: Session, project_id: str) -> tuple[int, int, int]:
-    """(instances, vcpus, memory_mb) used by a project's live servers in this cell."""
+    """(instances, vcpus, memory_mb) used by a project's live servers in this cell.
+
+    The hidden copy a cross-cell move keeps in the other cell is not counted: the server
+    uses the project's quota once.
+    """
     from sqlalchemy import func
 
     m = models.Instance
     row = session.execute(
         select(func.count(m.id), func.coalesce(func.sum(m.vcpus), 0),
                func.coalesce(func.sum(m.memory_mb), 0))
-        .where(m.project_id == project_id, m.deleted == 0)
+        .where(m.project_id == project_id, m.deleted == 0, m.hidden.is_(False))
     ).one()
     return int(row[0]), int(row[1]), int(row[2])
 

@@ -77,6 +77,11 @@ def journal_of(cloud, mig_uuid):
         return [(e.operation, e.state) for e in journal_obj.for_migration(s, mig_uuid)]
 
 
+def _absolute_limits(cloud, conn):
+    body = helpers.raw(cloud, conn, "GET", "/limits").json()["limits"]["absolute"]
+    return {k: body[k] for k in ("totalInstancesUsed", "totalCoresUsed", "totalRAMUsed")}
+
+
 def _assert_verify_resize(cloud, conn, admin, server_id, source, dest, old, new):
     body = mv.show(cloud, admin, server_id)
     assert (body["status"], body["OS-EXT-SRV-ATTR:host"],
@@ -104,7 +109,14 @@ def test_migrate_to_a_host_in_the_other_cell_then_confirm(cloud, member, admin,
     with server(cloud, member, admin, "xcell-confirm") as created:
         source = mv.host_of(admin, created.id)
         dest = across(source)
+        since = len(notifications.of(created.id))
+        used = _absolute_limits(cloud, member)
         req = mv.migrate_and_wait(cloud, admin, notifications, created.id, host=dest)
+        # The hidden copy in the source cell does not count against the quota.
+        assert _absolute_limits(cloud, member) == used
+        # The same notifications from the same hosts as a move within a cell (§2.12).
+        assert mv.published_since(notifications, created.id, since) == mv.resize_published(
+            source, dest)
         mig = _assert_verify_resize(cloud, member, admin, created.id, source, dest, "1", "1")
         action, events = mv.events_of(cloud, admin, created.id, req)
         assert action == "migrate" and set(events) == RESIZE_EVENTS
