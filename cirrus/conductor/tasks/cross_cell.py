@@ -90,6 +90,13 @@ class CrossCellMove:
         with self.runtime.cell_session(self.target_cell) as s:
             yield s
 
+    @contextmanager
+    def reader(self, cell: CellMapping) -> Iterator[Session]:
+        """A read-only session: taken while the other cell's write transaction is open,
+        it holds no write lock, so two moves in opposite directions cannot deadlock."""
+        with self.runtime.cell_reader(cell) as s:
+            yield s
+
     def source_instance(self) -> Instance:
         """The server's record in the source cell."""
         with self.source_db() as s:
@@ -162,11 +169,11 @@ class TargetDBSetup(Task[None]):
         m = self._m
         with m.source_db() as src:
             migration_obj.update(src, m.migration_in(src).id, cross_cell_move=True)
-            with m.target_db() as dst:
-                # A copy left by an earlier failed attempt must not collide with this one.
-                cell_copy.hard_delete_instance(dst, m.instance_uuid)
-                cell_copy.copy_instance(src, dst, m.instance_uuid,
-                                        instance_overrides={"hidden": True})
+        with m.reader(m.source_cell) as src, m.target_db() as dst:
+            # A copy left by an earlier failed attempt must not collide with this one.
+            cell_copy.hard_delete_instance(dst, m.instance_uuid)
+            cell_copy.copy_instance(src, dst, m.instance_uuid,
+                                    instance_overrides={"hidden": True})
 
     def rollback(self, result: None, error: BaseException) -> None:
         """Hard-delete the copy (a later move into this cell must not collide with it)."""
@@ -319,7 +326,7 @@ class SwitchMapping(Task[None]):
         """The mapping flip is the single moment the server changes cell."""
         m = self._m
         # Events the source recorded since the copy belong to the history the user sees.
-        with m.source_db() as src, m.target_db() as dst:
+        with m.reader(m.source_cell) as src, m.target_db() as dst:
             cell_copy.copy_new_history(src, dst, m.instance_uuid)
         switch(m, to_target=True)
 
