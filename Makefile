@@ -34,6 +34,7 @@ real: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python bench/boot.py
 	$(VENV)/bin/python bench/resize.py
+	$(VENV)/bin/python bench/cross_cell.py
 
 clean:
 	rm -rf $(VENV) $(STATE)

@@ -52,7 +52,7 @@ class CrossCellManager:
         self._c = compute
 
     def _load(self, instance_uuid: str, migration_uuid: str) -> tuple[Instance, Migration]:
-        with self._c.runtime.cell_session(self._c.cell) as s:
+        with self._c.runtime.cell_reader(self._c.cell) as s:
             return (instance_obj.get_by_uuid(s, instance_uuid),
                     migration_obj.get_by_uuid(s, migration_uuid))
 
@@ -254,7 +254,13 @@ class CrossCellManager:
         self, ctxt: RequestContext, instance_uuid: str, migration_uuid: str,
         **_ignored: Any,
     ) -> None:
-        """Restart the server here from its kept disks, with its old flavor and allocations."""
+        """Restart the server here from its kept disks, with its old flavor and allocations.
+
+        Raises:
+            AllocationMoveFailed: Placement kept the source share on the migration; the
+                server is left to ERROR (its disks are kept) and a hard reboot rewrites
+                its allocations, as for a revert within a cell.
+        """
         c = self._c
         inst, mig = self._load(instance_uuid, migration_uuid)
         with c._event(ctxt, instance_uuid, "finish_revert_snapshot_based_resize_at_source"):
@@ -262,9 +268,9 @@ class CrossCellManager:
             assert old is not None
             try:
                 rb.give_back_to_source(c.runtime, inst, mig)
-            except Exception:
-                LOG.exception("Allocations of migration %s were not given back to %s; a "
-                              "hard reboot of the server rewrites them", mig.uuid, inst.uuid)
+            except Exception as exc:
+                raise exception.AllocationMoveFailed(
+                    source=mig.uuid, target=inst.uuid, error=str(exc)) from exc
             network.activate_bindings(c.runtime, inst.uuid, c.host)
             power_on = rb.old_vm_state(inst) != VmState.STOPPED
             guest = GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid,

@@ -99,12 +99,12 @@ class CrossCellMove:
 
     def source_instance(self) -> Instance:
         """The server's record in the source cell."""
-        with self.source_db() as s:
+        with self.reader(self.source_cell) as s:
             return instance_obj.get_by_uuid(s, self.instance_uuid)
 
     def target_instance(self) -> Instance:
         """The server's record in the target cell."""
-        with self.target_db() as s:
+        with self.reader(self.target_cell) as s:
             return instance_obj.get_by_uuid(s, self.instance_uuid)
 
     def migration_in(self, session: Session) -> Migration:
@@ -136,6 +136,7 @@ class Journaled(Task[Any]):
     def __init__(self, move: CrossCellMove, step: Task[Any]) -> None:
         self._move = move
         self._step = step
+        self._begun = False
 
     @property
     def name(self) -> str:
@@ -146,6 +147,7 @@ class Journaled(Task[Any]):
         """Journal, run, journal."""
         with self._move.runtime.api_session() as s:
             journal_obj.begin_step(s, self._move.journal_id, self.name)
+        self._begun = True
         result = self._step.execute()
         with self._move.runtime.api_session() as s:
             journal_obj.end_step(s, self._move.journal_id, self.name)
@@ -154,6 +156,8 @@ class Journaled(Task[Any]):
     def rollback(self, result: Any, error: BaseException) -> None:
         """Undo the step, then journal that it was undone."""
         self._step.rollback(result, error)
+        if not self._begun:
+            return  # it failed before it began: the journal never recorded it
         with self._move.runtime.api_session() as s:
             journal_obj.rolled_back(s, self._move.journal_id, self.name)
 

@@ -8,10 +8,13 @@ done), so recovery simply runs the remaining ones (cirrus.conductor.recovery).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cirrus import exception
+from cirrus.compute import network
 from cirrus.compute import rollback as rb
 from cirrus.conductor.tasks.base import Task
 from cirrus.conductor.tasks.cross_cell import CrossCellMove, switch
@@ -123,8 +126,9 @@ def run_confirm(mover: CrossCellMover, move: CrossCellMove, notifier: Notifier) 
                        move.conductor_host):
             mover.run(move, confirm_steps(move))
     except Exception as exc:
-        LOG.error("Confirm of the cross-cell resize of %s failed: %s. The source cell may "
-                  "keep a copy; cirrus-manage audit finds it.", move.instance_uuid, exc)
+        LOG.error("Confirm of the cross-cell resize of %s failed: %s. Its copy in the "
+                  "source cell is removed; a hard reboot brings the server back.",
+                  move.instance_uuid, exc)
         _failed(move, notifier, move.target_cell, exc)
         raise
     notifier.emit(ctxt, "instance.resize_confirm.end", "InstanceActionPayload",
@@ -145,7 +149,7 @@ class UpdateSourceCell(Task[None]):
         m = self._m
         if not _exists(m, m.target_cell):
             return
-        with m.target_db() as t, m.source_db() as s:
+        with m.reader(m.target_cell) as t, m.source_db() as s:
             target = instance_obj.get_by_uuid(t, m.instance_uuid)
             cell_copy.copy_new_history(t, s, m.instance_uuid)
             instance_obj.set_system_metadata(s, m.instance_uuid, {
@@ -245,9 +249,64 @@ def run_revert(mover: CrossCellMover, move: CrossCellMove, notifier: Notifier) -
                   instance_payload(move.source_instance()))
 
 
+def _best_effort(what: str, move: CrossCellMove, fn: Callable[[], object]) -> None:
+    try:
+        fn()
+    except Exception:
+        LOG.exception("Could not %s of %s after the failed cross-cell operation", what,
+                      move.instance_uuid)
+
+
+def _settle_in(move: CrossCellMove, cell: CellMapping) -> None:
+    """Leave the server in ``cell`` only (where the mapping points), as a hard reboot there
+    expects it: the hidden copy in the other cell goes, with what its host keeps (guest or
+    set-aside disks) and that host's port bindings; the move's share in Placement is
+    dropped (the server stays on the target) or given back to the server (it is back on
+    the source). Each part is best effort."""
+    runtime = move.runtime
+    uuid = move.instance_uuid
+    in_target = cell.uuid == move.target_cell.uuid
+    other = move.source_cell if in_target else move.target_cell
+    with runtime.cell_reader(cell) as s:
+        inst = instance_obj.get_by_uuid(s, uuid)
+    other_host = str(move.source_host if in_target else move.data.get("dest_host") or "")
+    with runtime.cell_reader(other) as s, contextlib.suppress(exception.InstanceNotFound):
+        other_host = instance_obj.get_by_uuid(s, uuid).host or other_host
+
+    def _drop_copy() -> None:
+        with runtime.cell_session(other) as s:
+            cell_copy.hard_delete_instance(s, uuid)
+        if other_host:
+            # With its copy gone, that host removes the server as one living elsewhere.
+            move.compute.cleanup_move(move.ctxt, other, other_host, instance_uuid=uuid)
+
+    def _ports() -> None:
+        if inst.host:
+            network.activate_bindings(runtime, uuid, inst.host)
+        if other_host and other_host != inst.host:
+            network.delete_bindings(runtime, uuid, other_host)
+
+    def _allocations() -> None:
+        if in_target:
+            runtime.placement.delete_allocations(move.migration_uuid)
+        else:
+            runtime.placement.move_allocations(
+                move.migration_uuid, uuid, inst.project_id or "", inst.user_id or "",
+                target_type="INSTANCE", source_type="MIGRATION")
+
+    _best_effort("remove the copy in the other cell", move, _drop_copy)
+    _best_effort("bind the ports to the server's host", move, _ports)
+    _best_effort("settle the allocations", move, _allocations)
+
+
 def _failed(move: CrossCellMove, notifier: Notifier, cell: CellMapping,
             error: BaseException) -> None:
-    """ERROR with a fault where the mapping points; a hard reboot there recovers it."""
+    """ERROR with a fault where the mapping points; a hard reboot there recovers it.
+
+    Nothing of the server is left in the other cell (invariants I1-I3), so the hard
+    reboot, which only sees its own cell, is all the recovery needed.
+    """
+    _best_effort("settle the server in its cell", move, lambda: _settle_in(move, cell))
     with move.runtime.cell_session(cell) as s:
         try:
             mig = move.migration_in(s)

@@ -6,7 +6,13 @@ was before a step (``usage_of`` + ``plus``) and allocations are read per consume
 
 import contextlib
 
+from cirrus import exception
+from cirrus.db.cell import copy as cell_copy
+from cirrus.objects import instance as instance_obj
+from cirrus.objects import migration as migration_obj
+from cirrus.objects import move_journal as journal_obj
 from cirrus.objects import request_spec as spec_obj
+from cirrus.objects.states import MigrationStatus
 from cirrus.testing import invariants
 from cirrus.testing.waiters import wait_for
 from tests.functional import helpers
@@ -249,3 +255,137 @@ def overridden(cloud, **overrides):
     finally:
         for name in overrides:
             conf.clear_override(name)
+
+
+# -- cross-cell moves ----------------------------------------------------------------
+
+CROSS_CELL_POLICY = '"compute:servers:resize:cross_cell": "%s"\n'
+
+
+@contextlib.contextmanager
+def cross_cell_allowed(cloud):
+    """Let any user move servers across cells (policy.yaml) for the block."""
+    path = cloud.options.state_dir / "policy.yaml"
+    path.write_text(CROSS_CELL_POLICY % "@")
+    try:
+        yield
+    finally:
+        path.write_text(CROSS_CELL_POLICY % "!")
+
+
+def across(host, n=1):
+    """Host ``n`` of the cell that ``host`` is not in."""
+    return f"{'cell2' if host.startswith('cell1-') else 'cell1'}-host{n}"
+
+
+def copy_in(cloud, cell_name, server_id):
+    """The server's record in one cell, or None (hard-deleted rows are not found)."""
+    (cell,) = [c for c in cloud.runtime.cells() if c.name == cell_name]
+    with cloud.runtime.cell_reader(cell) as s:
+        try:
+            return instance_obj.get_by_uuid(s, server_id, read_deleted=True)
+        except exception.InstanceNotFound:
+            return None
+
+
+def temp_images(cloud, name):
+    """Ids of the temporary snapshots of the server called ``name`` (I3: none after)."""
+    return [i.id for i in cloud.runtime.image.list_images(name=f"{name}-resize-temp")]
+
+
+def bindings_of(cloud, server_id):
+    """{(host, status)} of every binding of the server's ports."""
+    network = cloud.runtime.network
+    return {(b.host, b.status) for p in network.list_ports(device_id=server_id)
+            for b in network.list_bindings(p.id)}
+
+
+def guests_elsewhere(cloud, server_id, host):
+    """Hosts other than ``host`` whose fake driver keeps a guest or disks of the server."""
+    return [h for h, m in sorted(cloud.computes.items()) if h != host and (
+        m.driver.guest(server_id) or m.driver.left_behind(server_id))]
+
+
+def assert_left_clean(cloud, server_id, name, host):
+    """The server lives on ``host`` only: no copy in the other cell, no snapshot, its
+    ports bound to ``host`` alone, and the invariants hold."""
+    # The other host is told with a cast; give it the time to act.
+    wait_for(lambda: not guests_elsewhere(cloud, server_id, host), 10,
+             what=f"other hosts to drop {server_id}")
+    other = across(host).split("-")[0]
+    assert copy_in(cloud, other, server_id) is None
+    assert temp_images(cloud, name) == []
+    assert bindings_of(cloud, server_id) == {(host, "ACTIVE")}
+    return check(cloud, server_id)
+
+
+def journal_of(cloud, mig_uuid):
+    """[(operation, state)] of the move journal entries of a migration, oldest first."""
+    with cloud.runtime.api_reader() as s:
+        return [(e.operation, e.state) for e in journal_obj.for_migration(s, mig_uuid)]
+
+
+def finished_migration(cloud, server_id):
+    """The server's one ``finished`` migration, read in the cell it lives in."""
+    with cloud.runtime.cell_reader(helpers.cell_of(cloud, server_id)) as s:
+        (mig,) = migration_obj.get_all(s, instance_uuid=server_id,
+                                        status=MigrationStatus.FINISHED)
+    return mig
+
+
+def move_across(cloud, admin, notifications, server_id, dest):
+    """Cold migrate to ``dest`` (in the other cell) up to VERIFY_RESIZE; the migration."""
+    migrate_and_wait(cloud, admin, notifications, server_id, host=dest)
+    assert host_of(admin, server_id) == dest
+    check(cloud, server_id)
+    return finished_migration(cloud, server_id)
+
+
+def move_across_and_confirm(cloud, conn, admin, notifications, server_id, name, dest):
+    """A move across cells that works (after a failure): VERIFY_RESIZE, then confirm."""
+    move_across(cloud, admin, notifications, server_id, dest)
+    confirm_and_wait(cloud, conn, notifications, server_id)
+    assert host_of(admin, server_id) == dest
+    assert_left_clean(cloud, server_id, name, dest)
+
+
+def scrub(cloud, conn, server_id):
+    """Remove whatever a failed test left of a server, in every cell, Placement, the
+    image service and the fake drivers, so that the tests after it start clean."""
+    runtime = cloud.runtime
+    consumers = {server_id}
+    for cell in runtime.cells():
+        with runtime.cell_reader(cell) as s:
+            consumers |= {m.uuid for m in migration_obj.get_all(s, instance_uuid=server_id)}
+    with contextlib.suppress(Exception):
+        conn.compute.delete_server(server_id)
+        helpers.wait_gone(conn, server_id)
+    for cell in runtime.cells():
+        with runtime.cell_session(cell) as s:
+            cell_copy.hard_delete_instance(s, server_id)
+    for consumer in consumers:
+        runtime.placement.delete_allocations(consumer)
+    for image in runtime.image.list_images():
+        if (image.properties or {}).get("instance_uuid") == server_id:
+            runtime.image.delete_image(image.id)
+    for manager in cloud.computes.values():
+        manager.driver.destroy(server_id)
+        manager.driver.confirm_migration(server_id)
+        manager.tracker.refresh_usage()
+
+
+@contextlib.contextmanager
+def ported_server(cloud, conn, admin, name):
+    """An ACTIVE server with a port on network ``private``, booted with no zone (so it
+    may move to either cell); deleted and checked afterwards, scrubbed if the block
+    failed."""
+    net = conn.network.find_network("private")
+    created = helpers.boot(conn, name, networks=[{"uuid": net.id}])
+    try:
+        helpers.wait_status(conn, created.id, "ACTIVE")
+        check(cloud, created.id)
+        yield created
+    except BaseException:
+        scrub(cloud, conn, created.id)
+        raise
+    delete_and_check(cloud, conn, admin, created.id)
