@@ -266,6 +266,12 @@ def _apply_filters(query: Any, f: Filters) -> Any:
     return query
 
 
+def exists(session: Session, uuid: str) -> bool:
+    """Whether any row of the server is in this cell, deleted or not."""
+    m = models.Instance
+    return session.scalar(select(m.id).where(m.uuid == uuid).limit(1)) is not None
+
+
 def get_all(
     session: Session,
     filters: Filters,
@@ -492,3 +498,13 @@ def uuids_on_hosts(session: Session, hosts: Iterable[str]) -> dict[str, set[str]
     ):
         out.setdefault(host, set()).add(uuid)
     return out
+
+
+def hosts_of(session: Session, uuids: Iterable[str]) -> dict[str, str | None]:
+    """Uuid -> host of those of ``uuids`` that are live servers in this cell."""
+    wanted = list(uuids)
+    if not wanted:
+        return {}
+    m = models.Instance
+    rows = session.execute(select(m.uuid, m.host).where(m.uuid.in_(wanted), m.deleted == 0))
+    return {str(uuid): host for uuid, host in rows}

@@ -174,8 +174,10 @@ class TargetDBSetup(Task[None]):
         with m.source_db() as src:
             migration_obj.update(src, m.migration_in(src).id, cross_cell_move=True)
         with m.reader(m.source_cell) as src, m.target_db() as dst:
-            # A copy left by an earlier failed attempt must not collide with this one.
-            cell_copy.hard_delete_instance(dst, m.instance_uuid)
+            # A copy left by an earlier attempt must not collide with this one (one SELECT
+            # to find out, rather than a DELETE per table every time).
+            if instance_obj.exists(dst, m.instance_uuid):
+                cell_copy.hard_delete_instance(dst, m.instance_uuid)
             cell_copy.copy_instance(src, dst, m.instance_uuid,
                                     instance_overrides={"hidden": True})
 
