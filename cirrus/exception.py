@@ -269,6 +269,18 @@ class KeypairLimitExceeded(Forbidden):
     msg_fmt = "Quota exceeded, too many key pairs."
 
 
+class InstanceGroupNotFound(NotFound):
+    msg_fmt = "Instance group %(group_uuid)s could not be found."
+
+
+class ServerGroupLimitExceeded(Forbidden):
+    msg_fmt = "Quota exceeded, too many server groups."
+
+
+class ServerGroupMembersLimitExceeded(Forbidden):
+    msg_fmt = "Quota exceeded, too many servers in group"
+
+
 class ServiceNotFound(NotFound):
     msg_fmt = "Service %(service_id)s could not be found."
 

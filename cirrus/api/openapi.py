@@ -4,12 +4,18 @@ import re
 from typing import Any
 
 from cirrus.api import handler, microversion
+from cirrus.api.schemas import server_groups as server_group_schemas
 from cirrus.api.schemas import servers as server_schemas
 
 # Request bodies at the newest microversion, by (method, path).
 REQUEST_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v2.1/servers"): server_schemas.CREATE_V2_90,
     ("PUT", "/v2.1/servers/{server_id}"): server_schemas.UPDATE_V2_90,
+    ("POST", "/v2.1/os-server-groups"): server_group_schemas.CREATE_V2_64,
+}
+# Success codes that differ from the method's usual one (_SUCCESS), by (method, path).
+SUCCESS_CODES: dict[tuple[str, str], str] = {
+    ("POST", "/v2.1/os-server-groups"): "200",
 }
 
 _ERRORS = {
@@ -31,7 +37,8 @@ def _operation(method: str, path: str, fn: Any) -> dict[str, Any]:
         "summary": doc,
         "parameters": [{"name": name, "in": "path", "required": True,
                         "schema": {"type": "string"}} for name in _PARAM.findall(path)],
-        "responses": {_SUCCESS.get(method, "200"): {"description": "Success"},
+        "responses": {SUCCESS_CODES.get((method, path), _SUCCESS.get(method, "200")):
+                      {"description": "Success"},
                       **{code: {"description": text} for code, text in _ERRORS.items()}},
     }
     schema = REQUEST_SCHEMAS.get((method, path))

@@ -35,12 +35,27 @@ FILTER_SCHEDULER_OPTS = [
     cfg.ListOpt("enabled_filters", default=DEFAULT_FILTERS, help="Filters run in order."),
     cfg.ListOpt(
         "weight_classes",
-        default=["RAMWeigher", "CPUWeigher", "DiskWeigher", "CrossCellWeigher"],
+        default=["RAMWeigher", "CPUWeigher", "DiskWeigher", "CrossCellWeigher",
+                 "ServerGroupSoftAffinityWeigher", "ServerGroupSoftAntiAffinityWeigher"],
         help="Weighers whose weighted sum orders the hosts that passed the filters.",
     ),
     cfg.FloatOpt("ram_weight_multiplier", default=1.0, help="Positive spreads by free RAM."),
     cfg.FloatOpt("cpu_weight_multiplier", default=1.0, help="Positive spreads by free vCPUs."),
     cfg.FloatOpt("disk_weight_multiplier", default=1.0, help="Positive spreads by free disk."),
+    cfg.FloatOpt(
+        "soft_affinity_weight_multiplier",
+        default=1.0,
+        min=0.0,
+        help="How strongly a soft-affinity group packs its members: hosts weigh by the "
+        "number of the group's other members they run.",
+    ),
+    cfg.FloatOpt(
+        "soft_anti_affinity_weight_multiplier",
+        default=1.0,
+        min=0.0,
+        help="How strongly a soft-anti-affinity group spreads its members: hosts weigh "
+        "by minus the number of the group's other members they run.",
+    ),
     cfg.FloatOpt(
         "cross_cell_move_weight_multiplier",
         default=1000000.0,

@@ -1,6 +1,7 @@
 """Instance mappings: the single authority on which cell holds a server."""
 
 import dataclasses
+from collections.abc import Iterable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -42,6 +43,16 @@ def get(session: Session, instance_uuid: str) -> InstanceMapping:
     if row is None:
         raise exception.InstanceMappingNotFound(uuid=instance_uuid)
     return _from_row(row)
+
+
+def get_many(session: Session, instance_uuids: Iterable[str]) -> list[InstanceMapping]:
+    """The mappings of those of ``instance_uuids`` that have one."""
+    uuids = list(instance_uuids)
+    if not uuids:
+        return []
+    query = select(models.InstanceMapping).where(
+        models.InstanceMapping.instance_uuid.in_(uuids))
+    return [_from_row(r) for r in session.scalars(query)]
 
 
 def set_cell(session: Session, instance_uuid: str, cell_id: int) -> None:

@@ -37,13 +37,30 @@ class Destination:
 
 @dataclasses.dataclass(frozen=True)
 class GroupInfo:
-    """The server group a server belongs to, with the hosts its members are on."""
+    """The server group a server belongs to.
+
+    The API records the group's uuid, policy, rules and members. The scheduler re-reads
+    them for every request, and fills ``hosts`` and ``member_hosts`` from where the
+    members are at that moment; those two are never stored, since they go stale.
+    """
 
     uuid: str
     policy: str
     hosts: tuple[str, ...] = ()
+    """Hosts of the members other than the server being scheduled (affinity)."""
     members: tuple[str, ...] = ()
     rules: dict[str, Any] = dataclasses.field(default_factory=dict)
+    member_hosts: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Member uuid -> the host it is on, for the members on a host (anti-affinity)."""
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "GroupInfo":
+        """Inverse of ``dataclasses.asdict``."""
+        return cls(uuid=values["uuid"], policy=values["policy"],
+                   hosts=tuple(values.get("hosts") or ()),
+                   members=tuple(values.get("members") or ()),
+                   rules=dict(values.get("rules") or {}),
+                   member_hosts=dict(values.get("member_hosts") or {}))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,10 +90,12 @@ class RequestSpec:
         return dataclasses.asdict(self)
 
     def persistent_dict(self) -> dict[str, Any]:
-        """The form stored in the API DB: per-request fields dropped."""
+        """The form stored in the API DB: per-request fields and group hosts dropped."""
         values = self.to_dict()
         for name in self.PER_REQUEST:
             values.pop(name, None)
+        if values.get("instance_group"):
+            values["instance_group"].update(hosts=[], member_hosts={})
         return values
 
     @classmethod
@@ -86,11 +105,7 @@ class RequestSpec:
         v["flavor"] = FlavorSpec.from_dict(v["flavor"])
         v["image"] = ImageMeta(**(v.get("image") or {}))
         group = v.get("instance_group")
-        if group:
-            v["instance_group"] = GroupInfo(
-                uuid=group["uuid"], policy=group["policy"], hosts=tuple(group.get("hosts", ())),
-                members=tuple(group.get("members", ())), rules=group.get("rules") or {},
-            )
+        v["instance_group"] = GroupInfo.from_dict(group) if group else None
         dest = v.get("requested_destination")
         v["requested_destination"] = Destination(**dest) if dest else None
         for name in ("ignore_hosts", "force_hosts"):

@@ -1,18 +1,25 @@
 """Builds HostStates from the cells' compute nodes, services, aggregates and Placement."""
 
+import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
-from cirrus.context import RequestContext, scatter_gather
+from cirrus import exception
+from cirrus.context import CellFailure, RequestContext, scatter_gather
 from cirrus.objects import compute_node as cn_obj
 from cirrus.objects import host_mapping as hm_obj
 from cirrus.objects import instance as instance_obj
+from cirrus.objects import instance_group as ig_obj
+from cirrus.objects import instance_mapping as im_obj
 from cirrus.objects import service as service_obj
 from cirrus.objects.cell_mapping import CellMapping
 from cirrus.objects.flavor_spec import FlavorSpec
+from cirrus.objects.request_spec import GroupInfo
 from cirrus.runtime import Runtime
 from cirrus.scheduler.host_state import AggregateInfo, HostState
+
+LOG = logging.getLogger(__name__)
 
 
 def resources_from_flavor(flavor: FlavorSpec, is_bfv: bool) -> dict[str, int]:
@@ -44,7 +51,8 @@ class HostManager:
 
         def _read(cctx: RequestContext) -> list[tuple[Any, Any, set[str]]]:
             assert cctx.cell is not None
-            with self._runtime.cell_session(cctx.cell) as s:
+            # A reader: scheduling must not queue behind a cell's writers (SQLite).
+            with self._runtime.cell_reader(cctx.cell) as s:
                 nodes = cn_obj.get_all(s)
                 services = {sv.host: sv for sv in service_obj.get_all(s, "cirrus-compute")}
                 on_hosts = (instance_obj.uuids_on_hosts(s, [n.host for n in nodes])
@@ -108,3 +116,90 @@ class HostManager:
             total_usable_disk_gb=disk_cap, free_disk_mb=(disk_cap - disk_used) * 1024,
             num_instances=node.running_vms, instances=frozenset(uuids),
         )
+
+    # -- server groups -----------------------------------------------------------------
+
+    def server_groups(self, ctx: RequestContext, group_uuids: Iterable[str],
+                      pending: Collection[str] = ()) -> dict[str, GroupInfo]:
+        """Each group as it stands now, with the host of every member that is on one.
+
+        A member is on the host its row says in the cell its instance mapping points to,
+        so a server half-way through a cross-cell move counts once, where its mapping
+        is. A member with no cell yet was placed by an earlier request whose conductor
+        has not created it in its cell: its Placement allocation says where.
+
+        Args:
+            group_uuids: the groups the requests name.
+            pending: servers being scheduled now; those not yet in a cell are on no host.
+
+        Returns:
+            The groups by uuid; a group deleted since the request was made is absent,
+            and constrains nothing.
+        """
+        groups: dict[str, ig_obj.ServerGroup] = {}
+        with self._runtime.api_reader() as s:
+            for uuid in set(group_uuids):
+                try:
+                    groups[uuid] = ig_obj.get(s, uuid)
+                except exception.InstanceGroupNotFound:
+                    LOG.info("Server group %s is gone; its members are unconstrained", uuid)
+            members = {m for g in groups.values() for m in g.members}
+            mappings = im_obj.get_many(s, members)
+        placed = self.member_hosts(ctx, mappings, pending)
+        return {uuid: GroupInfo(uuid=uuid, policy=g.policy, members=g.members,
+                                rules=dict(g.rules),
+                                member_hosts={m: placed[m] for m in g.members if m in placed})
+                for uuid, g in groups.items()}
+
+    def member_hosts(self, ctx: RequestContext, mappings: Iterable[im_obj.InstanceMapping],
+                     pending: Collection[str] = ()) -> dict[str, str]:
+        """Server uuid -> its host, for the mapped servers that are on a host now."""
+        by_cell: dict[int, list[str]] = {}
+        claimed: list[str] = []
+        for mapping in mappings:
+            if mapping.queued_for_delete:
+                continue
+            if mapping.cell_id is None:
+                # Servers being scheduled now hold no allocation worth asking about.
+                if mapping.instance_uuid not in pending:
+                    claimed.append(mapping.instance_uuid)
+            else:
+                by_cell.setdefault(mapping.cell_id, []).append(mapping.instance_uuid)
+        cells = [c for c in (self._runtime.cell_by_id(i) for i in by_cell) if not c.is_cell0]
+
+        def _read(cctx: RequestContext) -> dict[str, str | None]:
+            assert cctx.cell is not None
+            with self._runtime.cell_reader(cctx.cell) as s:
+                return instance_obj.hosts_of(s, by_cell[cctx.cell.id])
+
+        found = scatter_gather(ctx, cells, float(self._runtime.conf.service_down_time),
+                               _read, self._pool)
+        hosts: dict[str, str] = {}
+        for cell_uuid, got in found.items():
+            if isinstance(got, CellFailure):
+                # As for host states, a cell that does not answer is left out.
+                LOG.warning("Cell %s did not say where its group members are", cell_uuid)
+                continue
+            hosts.update({uuid: host for uuid, host in got.items() if host})
+        hosts.update(self._claimed_hosts(ctx, claimed))
+        return hosts
+
+    def _claimed_hosts(self, ctx: RequestContext, uuids: list[str]) -> dict[str, str]:
+        """Where Placement holds the allocations of servers not yet created in a cell."""
+        providers: dict[str, str] = {}
+        for uuid in uuids:
+            allocations, _ = self._runtime.placement.get_allocations(uuid)
+            providers.update(dict.fromkeys(allocations, uuid))
+        if not providers:
+            return {}
+        cells = [c for c in self._runtime.cells() if not c.is_cell0]
+
+        def _read(cctx: RequestContext) -> dict[str, str]:
+            assert cctx.cell is not None
+            with self._runtime.cell_reader(cctx.cell) as s:
+                return {n.uuid: n.host for n in cn_obj.get_all(s) if n.uuid in providers}
+
+        found = scatter_gather(ctx, cells, float(self._runtime.conf.service_down_time),
+                               _read, self._pool)
+        return {providers[rp]: host for got in found.values()
+                if not isinstance(got, CellFailure) for rp, host in got.items()}

@@ -12,7 +12,7 @@ with warnings.catch_warnings():
 
 from cirrus import exception
 from cirrus.context import RequestContext
-from cirrus.objects.request_spec import RequestSpec
+from cirrus.objects.request_spec import GroupInfo, RequestSpec
 from cirrus.runtime import Runtime
 from cirrus.scheduler import filters as filters_mod
 from cirrus.scheduler import weighers as weighers_mod
@@ -54,6 +54,48 @@ def _restrict(hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
     return hosts
 
 
+class GroupPlacements:
+    """The server groups of one batch, kept current as the batch places its servers.
+
+    Args:
+        groups: each group as the host manager read it, by uuid.
+    """
+
+    def __init__(self, groups: dict[str, GroupInfo]) -> None:
+        self._groups = dict(groups)
+        self._placed: dict[str, tuple[str, str]] = {}
+        """Server uuid -> (group uuid, host) for the servers this batch has placed."""
+
+    def spec_for(self, request: RequestSpec, uuid: str) -> RequestSpec:
+        """``request`` for server ``uuid``, with its group as it stands now.
+
+        A group that no longer exists is dropped: its former members are unconstrained.
+        """
+        group = request.instance_group
+        if group is None:
+            return request.replace(instance_uuid=uuid)
+        current = self._groups.get(group.uuid)
+        if current is None:
+            return request.replace(instance_uuid=uuid, instance_group=None)
+        placed = {member: host for member, (in_group, host) in self._placed.items()
+                  if in_group == group.uuid}
+        member_hosts = {**current.member_hosts, **placed}
+        members = (*current.members, *(m for m in placed if m not in current.members))
+        hosts = tuple(sorted({host for member, host in member_hosts.items() if member != uuid}))
+        return request.replace(instance_uuid=uuid, instance_group=dataclasses.replace(
+            current, members=members, member_hosts=member_hosts, hosts=hosts))
+
+    def place(self, request: RequestSpec, uuid: str, host: str) -> None:
+        """Record that the batch put server ``uuid`` of ``request``'s group on ``host``."""
+        if request.instance_group is not None:
+            self._placed[uuid] = (request.instance_group.uuid, host)
+
+    def forget(self, uuids: list[str]) -> None:
+        """Undo :meth:`place` for servers whose request failed to schedule."""
+        for uuid in uuids:
+            self._placed.pop(uuid, None)
+
+
 class SchedulerManager:
     """The scheduler's RPC endpoint."""
 
@@ -85,14 +127,41 @@ class SchedulerManager:
         return self._batcher.submit(Pending(ctxt, request, instance_uuids, max_alts))
 
     def _schedule_batch(self, batch: list[Pending]) -> None:
+        server_groups = self._server_groups(batch)
+        if server_groups is None:
+            return
         groups: dict[tuple[tuple[str, int], ...], list[Pending]] = {}
         for pending in batch:
+            if pending.future.done():
+                continue
             res = resources_from_flavor(pending.request.flavor, pending.request.is_bfv)
             groups.setdefault(tuple(sorted(res.items())), []).append(pending)
         for key, group in groups.items():
-            self._schedule_group(dict(key), group)
+            self._schedule_group(dict(key), group, server_groups)
 
-    def _schedule_group(self, resources: dict[str, int], group: list[Pending]) -> None:
+    def _server_groups(self, batch: list[Pending]) -> GroupPlacements | None:
+        """The server groups the batch names, read now rather than trusted from the specs.
+
+        When they cannot be read, the requests in a group fail (their placement could
+        break the group's policy) and the others go on; None when nothing is left.
+        """
+        named = {p.request.instance_group.uuid for p in batch if p.request.instance_group}
+        if not named:
+            return GroupPlacements({})
+        pending = {uuid for p in batch for uuid in p.instance_uuids}
+        try:
+            return GroupPlacements(self._hosts.server_groups(batch[0].ctxt, named, pending))
+        except Exception as exc:
+            LOG.exception("Could not read server groups %s", ", ".join(sorted(named)))
+            for p in batch:
+                if p.request.instance_group is not None:
+                    p.future.set_exception(exception.NoValidHost(
+                        reason=f"Server group {p.request.instance_group.uuid} could not be "
+                               f"read: {exc}"))
+            return None if all(p.future.done() for p in batch) else GroupPlacements({})
+
+    def _schedule_group(self, resources: dict[str, int], group: list[Pending],
+                        server_groups: GroupPlacements) -> None:
         placement = self._runtime.placement
         alloc_reqs, summaries = placement.allocation_candidates(
             resources, self._runtime.conf.scheduler.max_placement_results)
@@ -110,7 +179,7 @@ class SchedulerManager:
         plans: list[tuple[Pending, list[tuple[str, HostState, list[HostState]]]]] = []
         for pending in group:
             try:
-                plans.append((pending, self._plan(pending, states, resources)))
+                plans.append((pending, self._plan(pending, states, resources, server_groups)))
             except exception.NoValidHost as exc:
                 pending.future.set_exception(exc)
         claims = {uuid: (_allocations(by_rp, host), p.request.project_id, p.request.user_id)
@@ -131,27 +200,43 @@ class SchedulerManager:
             except Exception as exc:
                 pending.future.set_exception(exc)
 
-    def _plan(self, pending: Pending, states: dict[str, HostState],
-              resources: dict[str, int]) -> list[tuple[str, HostState, list[HostState]]]:
-        """Pick a host per server, consuming from ``states`` so later picks see it."""
-        request = pending.request
-        hosts = _restrict(list(states.values()), request)
+    def _plan(self, pending: Pending, states: dict[str, HostState], resources: dict[str, int],
+              server_groups: GroupPlacements,
+              ) -> list[tuple[str, HostState, list[HostState]]]:
+        """Pick a host per server, consuming from ``states`` so later picks see it.
+
+        Each server is filtered on its own, so that a server group sees the servers of
+        the batch placed before it.
+        """
+        picks = []
+        try:
+            for index, uuid in enumerate(pending.instance_uuids):
+                request = server_groups.spec_for(pending.request, uuid)
+                weighed = self._weighed(request, list(states.values()), index)
+                host = next((h for h in weighed if _fits(states[h.uuid], resources)), None)
+                if host is None:
+                    raise exception.NoValidHost(
+                        reason="There are not enough hosts available.")
+                states[host.uuid] = _consume(states[host.uuid], resources, uuid)
+                server_groups.place(request, uuid, host.host)
+                picks.append((uuid, host, weighed))
+        except exception.NoValidHost:
+            server_groups.forget(pending.instance_uuids)
+            raise
+        return picks
+
+    def _weighed(self, request: RequestSpec, hosts: list[HostState],
+                 index: int) -> list[HostState]:
+        """The hosts that pass the filters for the ``index``-th server, best first."""
+        hosts = _restrict(hosts, request)
         if request.force_hosts:
             # As in Nova, a host forced by an admin skips the filters.
             passed, report = hosts, filters_mod.run_filters([], hosts, request)[1]
         else:
-            passed, report = filters_mod.run_filters(self._filters, hosts, request)
+            passed, report = filters_mod.run_filters(self._filters, hosts, request, index)
         if not passed:
             raise exception.NoValidHost(reason=report.message())
-        weighed = [w.host for w in weighers_mod.weigh_hosts(self._weighers, passed, request)]
-        picks = []
-        for uuid in pending.instance_uuids:
-            host = next((h for h in weighed if _fits(states[h.uuid], resources)), None)
-            if host is None:
-                raise exception.NoValidHost(reason="There are not enough hosts available.")
-            states[host.uuid] = _consume(states[host.uuid], resources, uuid)
-            picks.append((uuid, host, weighed))
-        return picks
+        return [w.host for w in weighers_mod.weigh_hosts(self._weighers, passed, request)]
 
     def _claim_one(self, uuid: str, request: RequestSpec, weighed: list[HostState],
                    by_rp: dict[str, Any], max_alts: int) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from cirrus.api import common
 from cirrus.api.common import APIState, ctx_of, version_of
 from cirrus.api.ops import create as create_ops
 from cirrus.api.ops import delete as delete_ops
-from cirrus.api.ops import listing
+from cirrus.api.ops import listing, server_groups
 from cirrus.api.schemas import servers as schemas
 from cirrus.api.schemas.validation import validate, validator
 from cirrus.api.views import servers as views
@@ -97,7 +97,15 @@ def get_server(state: APIState, req: falcon.Request, resp: falcon.Response,
     opts = view_options(state, req, ctx, _target(inst))
     host_status = _HostStatus(state)(loc.cell, inst) if opts.host_status else ""
     resp.media = {"server": views.show(req, inst, opts, host_status=host_status,
+                                       server_groups=_server_groups(state, req, inst.uuid),
                                        is_build_request=loc.build_request is not None)}
+
+
+def _server_groups(state: APIState, req: falcon.Request, uuid: str) -> list[str] | None:
+    """The groups a shown server is in, looked up only when the version shows them."""
+    if not version_of(req).matches((2, 71)):
+        return None
+    return server_groups.groups_of(state, uuid)
 
 
 def _parse_time(value: str, name: str) -> datetime.datetime:
@@ -274,7 +282,7 @@ def update_server(state: APIState, req: falcon.Request, resp: falcon.Response,
     with state.runtime.cell_session(cell) as s:
         inst = instance_obj.update_instance(s, server_id, **changes)
     opts = view_options(state, req, ctx, _target(inst))
-    full = views.show(req, inst, opts)
+    full = views.show(req, inst, opts, server_groups=_server_groups(state, req, server_id))
     if not version_of(req).matches((2, 75)):
         full = _reduced(full)
     resp.media = {"server": full}

@@ -9,7 +9,7 @@ from typing import Any
 
 from cirrus import exception
 from cirrus.api.common import APIState
-from cirrus.api.ops import external, quotas
+from cirrus.api.ops import external, quotas, server_groups
 from cirrus.context import RequestContext
 from cirrus.objects import build_request as br_obj
 from cirrus.objects import flavor as flavor_obj
@@ -168,8 +168,10 @@ def create_servers(state: APIState, ctx: RequestContext,
     """Accept a create request; returns (server uuid, admin password) per server.
 
     Raises:
-        Invalid: bad flavor, image, network, zone, key pair or user data (400).
+        Invalid: bad flavor, image, network, zone, key pair, user data or server group
+            (400).
         QuotaExceeded: over the project's quota (403).
+        ServerGroupMembersLimitExceeded: too many servers in the hinted group (403).
     """
     flavor = find_flavor(state, ctx, req.flavor_ref)
     image = _image(state, req, flavor, ctx)
@@ -179,6 +181,7 @@ def create_servers(state: APIState, ctx: RequestContext,
     keypair = _keypair(state, ctx, req.key_name)
     _check_user_data(req.user_data)
     _check_quota(state, ctx, flavor, req.max_count)
+    group = server_groups.group_for_boot(state, ctx, req.hints, req.max_count)
     reservation = f"r-{secrets.token_hex(4)}"
     out = []
     for index in range(req.max_count):
@@ -195,6 +198,10 @@ def create_servers(state: APIState, ctx: RequestContext,
             is_bfv=_boot_volume(req) is not None, force_hosts=forced,
         )
         with state.runtime.api_session() as s:
+            if group is not None:
+                # A member from its build request on, so that a server group shows it and
+                # the scheduler counts it while it is still being placed.
+                spec = spec.replace(instance_group=server_groups.join(s, group, uuid))
             br_obj.create(s, uuid, ctx.project_id or "", values, list(req.block_devices),
                           list(req.tags))
             spec_obj.save(s, spec)

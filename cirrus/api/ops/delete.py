@@ -4,6 +4,7 @@ import logging
 
 from cirrus import exception
 from cirrus.api.common import APIState, Located
+from cirrus.api.ops import server_groups
 from cirrus.compute import actions
 from cirrus.context import RequestContext
 from cirrus.objects import build_request as br_obj
@@ -64,6 +65,7 @@ def delete_server(state: APIState, ctx: RequestContext, loc: Located) -> None:
             br_obj.delete(s, uuid)
             spec_obj.delete(s, uuid)
             im_obj.delete(s, uuid)
+            server_groups.leave(s, uuid)
         runtime.placement.delete_allocations(uuid)
         return
     inst = loc.instance
@@ -83,6 +85,8 @@ def delete_server(state: APIState, ctx: RequestContext, loc: Located) -> None:
     with runtime.api_session() as s:
         im_obj.mark_deleted(s, uuid)
         spec_obj.delete(s, uuid)
+        # Out of its group now: the server no longer constrains where members go.
+        server_groups.leave(s, uuid)
 
 
 def local_delete(state: APIState, ctx: RequestContext, loc: Located) -> None:
@@ -110,3 +114,4 @@ def local_delete(state: APIState, ctx: RequestContext, loc: Located) -> None:
         im_obj.mark_deleted(s, uuid)
         spec_obj.delete(s, uuid)
         br_obj.delete(s, uuid)
+        server_groups.leave(s, uuid)

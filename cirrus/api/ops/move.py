@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from cirrus import exception
 from cirrus.api.common import APIState
-from cirrus.api.ops import cross_cell, hosts, quotas
+from cirrus.api.ops import cross_cell, hosts, quotas, server_groups
 from cirrus.api.ops.create import find_flavor
 from cirrus.api.ops.tasks import check_state, start_task
 from cirrus.compute import actions
@@ -140,12 +140,13 @@ def _move_spec(state: APIState, cell: CellMapping, inst: Instance, flavor: Flavo
     """The stored request spec with this move's per-request restrictions added."""
     with state.runtime.api_reader() as s:
         spec = spec_obj.load(s, inst.uuid)
+        group = server_groups.group_info_of(s, inst.uuid) if spec is None else None
     if spec is None:
         # A server whose spec went missing is still movable: rebuild what scheduling needs.
         spec = RequestSpec(instance_uuid=inst.uuid, project_id=inst.project_id or "",
                            user_id=inst.user_id or "", flavor=_flavor_of(inst),
                            availability_zone=inst.availability_zone,
-                           is_bfv=not inst.image_ref)
+                           is_bfv=not inst.image_ref, instance_group=group)
     destination = cross_cell.requested_destination(cell.uuid, host, allowed)
     return spec.replace(flavor=flavor, ignore_hosts=ignore,
                         requested_destination=destination, source_cell_uuid=cell.uuid)

@@ -6,6 +6,7 @@ from cirrus import exception
 from cirrus.api.common import APIState
 from cirrus.api.ops.usage import project_usage
 from cirrus.context import RequestContext
+from cirrus.objects import instance_group as ig_obj
 from cirrus.objects import quota as quota_obj
 
 # nova-network quotas that no longer limit anything; kept (as unlimited) because the
@@ -29,11 +30,14 @@ def defaults(state: APIState) -> dict[str, int]:
 def in_use(state: APIState, ctx: RequestContext, project_id: str) -> dict[str, int]:
     """Usage of every resource by ``project_id``.
 
-    Only servers are counted: key pairs and server group members are per-user, so Nova
-    reports them as 0 here, and nothing else is consumed yet.
+    Servers and server groups are counted: key pairs and server group members are
+    per-user, so Nova reports them as 0 here, and nothing else is consumed yet.
     """
     usage = project_usage(state, ctx, project_id)
-    counted = {"instances": usage.instances, "cores": usage.cores, "ram": usage.ram}
+    with state.runtime.api_reader() as s:
+        groups = ig_obj.count_by_project(s, project_id)
+    counted = {"instances": usage.instances, "cores": usage.cores, "ram": usage.ram,
+               "server_groups": groups}
     names = {*DEPRECATED_DEFAULTS, *quota_obj.DEFAULTS}
     return {name: counted.get(name, 0) for name in names}
 

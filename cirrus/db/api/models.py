@@ -211,7 +211,8 @@ class InstanceGroupMember(TimestampMixin, APIBase):
     __table_args__ = (UniqueConstraint("group_id", "instance_uuid"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("instance_groups.id", ondelete="CASCADE"))
-    instance_uuid: Mapped[str] = mapped_column(String(36))
+    # Indexed on its own: a deleted server is removed, and a shown one looked up, by uuid.
+    instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
 
 
 class User(TimestampMixin, APIBase):

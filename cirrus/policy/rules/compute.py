@@ -43,11 +43,17 @@ MIGRATIONS_INDEX_ALL = "os_compute_api:os-migrations:index:all_projects"
 MIGRATIONS_INDEX_HOST = "os_compute_api:os-migrations:index:host"
 SERVER_MIGRATIONS_INDEX = "os_compute_api:servers:migrations:index"
 SERVER_MIGRATIONS_SHOW = "os_compute_api:servers:migrations:show"
+SERVER_GROUPS_CREATE = "os_compute_api:os-server-groups:create"
+SERVER_GROUPS_INDEX = "os_compute_api:os-server-groups:index"
+SERVER_GROUPS_INDEX_ALL = "os_compute_api:os-server-groups:index:all_projects"
+SERVER_GROUPS_SHOW = "os_compute_api:os-server-groups:show"
+SERVER_GROUPS_DELETE = "os_compute_api:os-server-groups:delete"
 
 _KEYPAIR_OWNER = f"({base.ADMIN}) or user_id:%(user_id)s"
 _F = "/flavors"
 _FS = "/flavors/{flavor_id}/os-extra_specs"
 _IA = "/servers/{server_id}/os-instance-actions"
+_SG = "/os-server-groups"
 
 RULES = [
     rule(FLAVOR_CREATE, base.ADMIN, "Create a flavor.", [("POST", _F)]),
@@ -120,4 +126,14 @@ RULES = [
          [("GET", "/servers/{server_id}/migrations")]),
     rule(SERVER_MIGRATIONS_SHOW, base.ADMIN, "Show a server's migration.",
          [("GET", "/servers/{server_id}/migrations/{migration_id}")]),
+    rule(SERVER_GROUPS_CREATE, base.PROJECT_MEMBER_OR_ADMIN, "Create a server group.",
+         [("POST", _SG)]),
+    rule(SERVER_GROUPS_INDEX, base.PROJECT_READER_OR_ADMIN, "List server groups.",
+         [("GET", _SG)]),
+    rule(SERVER_GROUPS_INDEX_ALL, base.ADMIN, "List the server groups of all projects.",
+         [("GET", _SG)]),
+    rule(SERVER_GROUPS_SHOW, base.PROJECT_READER_OR_ADMIN, "Show a server group.",
+         [("GET", _SG + "/{server_group_id}")]),
+    rule(SERVER_GROUPS_DELETE, base.PROJECT_MEMBER_OR_ADMIN, "Delete a server group.",
+         [("DELETE", _SG + "/{server_group_id}")]),
 ]

@@ -3,6 +3,10 @@
 Only ``affinity`` and ``anti-affinity`` are enforced here; ``soft-affinity`` and
 ``soft-anti-affinity`` are preferences, which belong to weighers, so both filters pass
 every host for them.
+
+Both read where the group's members are from the request's ``instance_group``, which
+the scheduler fills for each request (``hosts``, ``member_hosts``) from the members'
+mappings and cells, and updates as it places the servers of a batch.
 """
 
 from typing import Any
@@ -31,9 +35,9 @@ def max_server_per_host(rules: dict[str, Any]) -> int:
 
 
 class ServerGroupAffinityFilter(BaseFilter):
-    """Under ``affinity``, passes only the hosts the group's members are on.
+    """Under ``affinity``, passes only the hosts the group's other members are on.
 
-    The first member of a group (no hosts yet) may go anywhere.
+    The first member of a group to be placed (no hosts yet) may go anywhere.
     """
 
     # Runs for every server of a request: each placed server adds to the group's hosts.
@@ -63,7 +67,7 @@ class ServerGroupAntiAffinityFilter(BaseFilter):
         group = spec.instance_group
         if group is None or group.policy != ANTI_AFFINITY:
             return True
-        if spec.instance_uuid in host.instances:
+        members_here = [uuid for uuid, on in group.member_hosts.items() if on == host.host]
+        if spec.instance_uuid in members_here:
             return True
-        members_here = host.instances.intersection(group.members)
         return len(members_here) < max_server_per_host(group.rules)

@@ -8,9 +8,15 @@ from cirrus.scheduler.weighers.cpu import CPUWeigher
 from cirrus.scheduler.weighers.cross_cell import CrossCellWeigher
 from cirrus.scheduler.weighers.disk import DiskWeigher
 from cirrus.scheduler.weighers.ram import RAMWeigher
+from cirrus.scheduler.weighers.server_group import (
+    ServerGroupSoftAffinityWeigher,
+    ServerGroupSoftAntiAffinityWeigher,
+)
 
 WEIGHERS: dict[str, type[BaseWeigher]] = {
-    cls.__name__: cls for cls in (RAMWeigher, CPUWeigher, DiskWeigher, CrossCellWeigher)
+    cls.__name__: cls for cls in (RAMWeigher, CPUWeigher, DiskWeigher, CrossCellWeigher,
+                                  ServerGroupSoftAffinityWeigher,
+                                  ServerGroupSoftAntiAffinityWeigher)
 }
 """Every weigher ``weight_classes`` may name."""
 
@@ -62,6 +68,8 @@ __all__ = [
     "CrossCellWeigher",
     "DiskWeigher",
     "RAMWeigher",
+    "ServerGroupSoftAffinityWeigher",
+    "ServerGroupSoftAntiAffinityWeigher",
     "WeighedHost",
     "load_weighers",
     "normalize",

@@ -18,3 +18,11 @@ def test_request_schemas_are_valid_json_schema():
         "application/json"]["schema"]
     jsonschema.Draft4Validator.check_schema(create)
     assert "server" in create["required"]
+
+
+def test_server_group_create_is_documented_at_2_64_with_200():
+    post = openapi.document()["paths"]["/v2.1/os-server-groups"]["post"]
+    assert "200" in post["responses"] and "202" not in post["responses"]
+    schema = post["requestBody"]["content"]["application/json"]["schema"]
+    jsonschema.Draft4Validator.check_schema(schema)
+    assert schema["properties"]["server_group"]["required"] == ["name", "policy"]

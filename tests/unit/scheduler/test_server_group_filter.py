@@ -14,8 +14,9 @@ AFFINITY = ServerGroupAffinityFilter()
 ANTI = ServerGroupAntiAffinityFilter()
 
 
-def _group(policy, hosts=(), members=(M1, M2, SELF), rules=None):
-    return GroupInfo(uuid="group-1", policy=policy, hosts=hosts, members=members, rules=rules or {})
+def _group(policy, hosts=(), members=(M1, M2, SELF), rules=None, member_hosts=None):
+    return GroupInfo(uuid="group-1", policy=policy, hosts=hosts, members=members, rules=rules or {},
+                     member_hosts=member_hosts or {})
 
 
 def _spec(make_spec, group):
@@ -46,7 +47,8 @@ def test_affinity_ignores_other_policies(make_host, make_spec, policy):
     assert AFFINITY.host_passes(make_host("host2"), spec)
 
 
-# Anti-affinity
+# Anti-affinity: members are counted where the scheduler found them (member_hosts), not
+# from the host's instance list, which may hold a copy of a server moving across cells.
 
 
 def test_anti_affinity_without_group_passes(make_host, make_spec):
@@ -56,25 +58,32 @@ def test_anti_affinity_without_group_passes(make_host, make_spec):
 
 @pytest.mark.parametrize("policy", ["affinity", "soft-affinity", "soft-anti-affinity"])
 def test_anti_affinity_ignores_other_policies(make_host, make_spec, policy):
-    host = make_host(instances=frozenset({M1, M2}))
-    assert ANTI.host_passes(host, _spec(make_spec, _group(policy)))
+    group = _group(policy, member_hosts={M1: "host1", M2: "host1"})
+    assert ANTI.host_passes(make_host("host1"), _spec(make_spec, group))
 
 
 def test_anti_affinity_fails_host_with_a_member(make_host, make_spec):
-    spec = _spec(make_spec, _group("anti-affinity"))
-    assert not ANTI.host_passes(make_host(instances=frozenset({M1, OTHER})), spec)
+    spec = _spec(make_spec, _group("anti-affinity", member_hosts={M1: "host1"}))
+    assert not ANTI.host_passes(make_host("host1"), spec)
 
 
 def test_anti_affinity_passes_host_without_members(make_host, make_spec):
-    spec = _spec(make_spec, _group("anti-affinity"))
-    assert ANTI.host_passes(make_host(instances=frozenset({OTHER})), spec)
-    assert ANTI.host_passes(make_host(), spec)
+    spec = _spec(make_spec, _group("anti-affinity", member_hosts={M1: "host1"}))
+    assert ANTI.host_passes(make_host("host2", instances=frozenset({OTHER})), spec)
+
+
+def test_anti_affinity_ignores_host_instance_list(make_host, make_spec):
+    # A member listed on the host (a stale copy in another cell) but placed elsewhere by
+    # its mapping does not count here.
+    spec = _spec(make_spec, _group("anti-affinity", member_hosts={M1: "host2"}))
+    assert ANTI.host_passes(make_host("host1", instances=frozenset({M1})), spec)
 
 
 def test_anti_affinity_passes_host_the_server_is_on(make_host, make_spec):
     # A move may consider its own source host; the server does not exclude itself.
-    spec = _spec(make_spec, _group("anti-affinity"))
-    assert ANTI.host_passes(make_host(instances=frozenset({SELF, M1})), spec)
+    spec = _spec(make_spec, _group("anti-affinity", member_hosts={SELF: "host1", M1: "host2"}))
+    assert ANTI.host_passes(make_host("host1"), spec)
+    assert not ANTI.host_passes(make_host("host2"), spec)
 
 
 @pytest.mark.parametrize(
@@ -90,10 +99,11 @@ def test_anti_affinity_passes_host_the_server_is_on(make_host, make_spec):
     ],
 )
 def test_anti_affinity_max_server_per_host(make_host, make_spec, members_on_host, limit, expected):
-    members = ("uuid-g0", "uuid-g1", "uuid-g2", SELF)
-    group = _group("anti-affinity", members=members, rules={"max_server_per_host": limit})
-    host = make_host(instances=frozenset(members[:members_on_host]) | {OTHER})
-    assert ANTI.host_passes(host, _spec(make_spec, group)) is expected
+    members = ("uuid-g0", "uuid-g1", "uuid-g2", "uuid-far", SELF)
+    placed = dict.fromkeys(members[:members_on_host], "host1") | {"uuid-far": "host9"}
+    group = _group("anti-affinity", members=members, rules={"max_server_per_host": limit},
+                   member_hosts=placed)
+    assert ANTI.host_passes(make_host("host1"), _spec(make_spec, group)) is expected
 
 
 @pytest.mark.parametrize(

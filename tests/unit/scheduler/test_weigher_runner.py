@@ -255,6 +255,8 @@ def test_default_weighers_together(make_host, make_spec):
         "CPUWeigher": 0.0,
         "DiskWeigher": 0.0,
         "CrossCellWeigher": 1000000.0,
+        "ServerGroupSoftAffinityWeigher": 0.0,
+        "ServerGroupSoftAntiAffinityWeigher": 0.0,
     }
     # ...and wins on a boot.
     assert weigh_hosts(weighers, hosts, make_spec())[0].host.host == "h1"
