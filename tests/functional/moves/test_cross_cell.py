@@ -409,3 +409,38 @@ def test_a_negative_multiplier_drains_the_source_cell(cloud, member, admin, noti
         assert cell_of(mv.host_of(admin, created.id)) == cell_of(across(source))
         mv.confirm_and_wait(cloud, member, notifications, created.id)
         mv.check(cloud, created.id)
+
+
+def test_anti_affinity_holds_across_cells(cloud, member, admin, notifications):
+    """Nova's test_anti_affinity_group: members' hosts are counted in every cell."""
+    group = member.compute.create_server_group(name="xcell-anti", policy="anti-affinity")
+    image = member.image.find_image("cirros")
+    ids = []
+    try:
+        for name in ("xcell-anti-1", "xcell-anti-2"):
+            ids.append(member.compute.create_server(
+                name=name, flavor_id="1", image_id=image.id, networks="none",
+                scheduler_hints={"group": group.id}).id)
+        for server_id in ids:
+            helpers.wait_status(member, server_id, "ACTIVE")
+        first, second = (mv.host_of(admin, i) for i in ids)
+        assert first != second
+        # The first moves into the other cell, wherever it may go but the second's host.
+        with only_other_cell(cloud, admin, first):
+            mv.migrate_and_wait(cloud, admin, notifications, ids[0])
+        moved = mv.host_of(admin, ids[0])
+        assert cell_of(moved) != cell_of(first) and moved != second
+        mv.confirm_and_wait(cloud, member, notifications, ids[0])
+        # Naming the first's host for the second breaks the policy: the move fails.
+        mv.post_action(cloud, admin, ids[1], {"migrate": {"host": moved}}, version="2.56")
+        helpers.wait_for(lambda: any(m["status"] == "error"
+                                     for m in mv.migrations_of(cloud, admin, ids[1])),
+                         30, what="refused migration")
+        body = helpers.wait_status(member, ids[1], "ACTIVE")
+        assert mv.host_of(admin, body.id) == second
+        for server_id in ids:
+            mv.check(cloud, server_id)
+    finally:
+        for server_id in ids:
+            mv.delete_and_check(cloud, member, admin, server_id)
+        member.compute.delete_server_group(group)
