@@ -93,7 +93,8 @@ class CrossCellMover:
             source_cell=self.cell(entry.source_cell_uuid),
             target_cell=self.cell(entry.target_cell_uuid),
             instance_uuid=entry.instance_uuid, migration_uuid=entry.migration_uuid,
-            journal_id=entry.id, conductor_host=self._host, data=dict(entry.data))
+            journal_id=entry.id, conductor_host=self._host, data=dict(entry.data),
+            steps=[{"name": st.name, "status": st.status} for st in entry.steps])
 
     def run(self, move: cc.CrossCellMove, steps: list[Task[Any]]) -> None:
         """Run journaled steps; the journal ends ``done`` or ``rolled-back``."""

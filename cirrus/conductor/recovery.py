@@ -88,8 +88,7 @@ def _roll_back_resize(mover: cross_cell.CrossCellMover, move: cc.CrossCellMove,
     for step in reversed(cross_cell.resize_steps(move)):
         if entry.started(step.name) and not _rolled_back(entry, step.name):
             step.rollback(None, error)
-            with move.runtime.api_session() as s:
-                journal_obj.rolled_back(s, move.journal_id, step.name)
+            move.record(step.name, "rolled-back", State.ROLLING_BACK)
     cc.delete_snapshot(move)
     _give_back(mover, move, entry, error)
     _end_events(move, error)

@@ -270,8 +270,14 @@ def transition(
         ConcurrentUpdate: the status changed between the read and the write.
     """
     changes = _checked_changes(other_changes)
-    to = MigrationStatus(to)
-    current = _read_status(session, migration_id)
+    _swap(session, migration_id, _read_status(session, migration_id), MigrationStatus(to),
+          changes)
+    return get_by_id(session, migration_id)
+
+
+def _swap(session: Session, migration_id: int, current: MigrationStatus,
+          to: MigrationStatus, changes: dict[str, Any]) -> None:
+    """The compare-and-swap write of one allowed transition from ``current``."""
     try:
         states.check_transition(current, to)
     except ValueError:
@@ -284,7 +290,6 @@ def transition(
         .values(status=to.value, updated_at=utcnow(), **changes))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise exception.ConcurrentUpdate(what=f"migration {migration_id}")
-    return get_by_id(session, migration_id)
 
 
 def walk_to(session: Session, migration_id: int, to: MigrationStatus) -> Migration:
@@ -300,9 +305,14 @@ def walk_to(session: Session, migration_id: int, to: MigrationStatus) -> Migrati
     path = states.transition_path(current.status, MigrationStatus(to))
     if path is None:
         raise exception.InvalidMigrationTransition(id=migration_id, old=current.status, new=to)
-    for status in path:
-        current = transition(session, migration_id, status)
-    return current
+    if not path:
+        return current
+    # Each hop is still a checked compare-and-swap; only the re-reads between hops go.
+    status = current.status
+    for nxt in path:
+        _swap(session, migration_id, status, nxt, {})
+        status = nxt
+    return get_by_id(session, migration_id)
 
 
 def update(session: Session, migration_id: int, **changes: Any) -> Migration:

@@ -1,8 +1,9 @@
 """The move journal: a durable record of each cross-cell operation's steps (API DB).
 
 One entry per operation (``resize`` covers resize and cold migration; ``confirm``;
-``revert``). Before a step acts, the journal says so (``begin_step``); after it, the
-step is marked done. What a compensation needs to find its side effects (the snapshot
+``revert``). Before a step acts, the journal says so; after it, the step is marked
+done (``write``, by the superconductor running the operation, its only writer). What a
+compensation needs to find its side effects (the snapshot
 image id, the target cell's migration id...) is recorded in ``data`` before the side
 effect is made. A superconductor that starts finds the entries still ``running`` or
 ``rolling-back`` and finishes them (cirrus.conductor.recovery).
@@ -105,52 +106,25 @@ def begin(session: Session, *, migration_uuid: str, instance_uuid: str,
 
 
 def _row(session: Session, entry_id: int) -> models.MoveJournal:
-    row = session.get(models.MoveJournal, entry_id, with_for_update=True)
+    row = session.get(models.MoveJournal, entry_id)
     if row is None:
         raise LookupError(f"no move journal entry {entry_id}")
     return row
 
 
-def _set_step(session: Session, entry_id: int, name: str, status: str,
-              data: dict[str, Any] | None, state: State | None = None) -> Entry:
-    row = _row(session, entry_id)
-    steps = [s for s in json.loads(row.steps) if s["name"] != name]
-    steps.append({"name": name, "status": status})
-    row.steps = json.dumps(steps)
-    row.step = name
-    if data:
-        row.data = json.dumps({**json.loads(row.data), **data})
+def write(session: Session, entry_id: int, *, steps: list[dict[str, str]] | None = None,
+          step: str | None = None, state: State | None = None,
+          data: dict[str, Any] | None = None) -> None:
+    """One UPDATE of an entry from its owner's copy (the owner is its only writer)."""
+    values: dict[str, Any] = {"updated_at": utcnow()}
+    if steps is not None:
+        values.update(steps=json.dumps(steps), step=step)
     if state is not None:
-        row.state = state
-    row.updated_at = utcnow()
-    session.flush()
-    return _from_row(row)
-
-
-def begin_step(session: Session, entry_id: int, name: str,
-               data: dict[str, Any] | None = None) -> Entry:
-    """Record that a step is about to act (and what its compensation will need)."""
-    return _set_step(session, entry_id, name, "started", data)
-
-
-def end_step(session: Session, entry_id: int, name: str,
-             data: dict[str, Any] | None = None) -> Entry:
-    """Record that a step finished."""
-    return _set_step(session, entry_id, name, "done", data)
-
-
-def rolled_back(session: Session, entry_id: int, name: str) -> Entry:
-    """Record that a step's compensation ran; the entry is now rolling back."""
-    return _set_step(session, entry_id, name, "rolled-back", None, State.ROLLING_BACK)
-
-
-def remember(session: Session, entry_id: int, **data: Any) -> Entry:
-    """Add facts to the entry (an id about to be created, a decision taken)."""
-    row = _row(session, entry_id)
-    row.data = json.dumps({**json.loads(row.data), **data})
-    row.updated_at = utcnow()
-    session.flush()
-    return _from_row(row)
+        values["state"] = state
+    if data is not None:
+        values["data"] = json.dumps(data)
+    session.execute(update(models.MoveJournal).where(models.MoveJournal.id == entry_id)
+                    .values(**values))
 
 
 def finish(session: Session, entry_id: int, state: State) -> None:

@@ -61,6 +61,7 @@ class CrossCellMove:
     journal_id: int
     conductor_host: str
     data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    steps: list[dict[str, str]] = dataclasses.field(default_factory=list)
 
     @property
     def dest_host(self) -> str:
@@ -74,9 +75,21 @@ class CrossCellMove:
 
     def remember(self, **facts: Any) -> None:
         """Record facts in the journal before acting on them."""
-        with self.runtime.api_session() as s:
-            journal_obj.remember(s, self.journal_id, **facts)
         self.data.update(facts)
+        with self.runtime.api_session() as s:
+            journal_obj.write(s, self.journal_id, data=self.data)
+
+    def record(self, name: str, status: str,
+               state: journal_obj.State | None = None) -> None:
+        """Journal a step's status (``started``, ``done``, ``rolled-back``).
+
+        The superconductor running the operation is the entry's only writer, so its copy
+        of the steps is written as a whole: one UPDATE, no read.
+        """
+        self.steps = [s for s in self.steps if s["name"] != name]
+        self.steps.append({"name": name, "status": status})
+        with self.runtime.api_session() as s:
+            journal_obj.write(s, self.journal_id, steps=self.steps, step=name, state=state)
 
     @contextmanager
     def source_db(self) -> Iterator[Session]:
@@ -145,12 +158,10 @@ class Journaled(Task[Any]):
 
     def execute(self) -> Any:
         """Journal, run, journal."""
-        with self._move.runtime.api_session() as s:
-            journal_obj.begin_step(s, self._move.journal_id, self.name)
+        self._move.record(self.name, "started")
         self._begun = True
         result = self._step.execute()
-        with self._move.runtime.api_session() as s:
-            journal_obj.end_step(s, self._move.journal_id, self.name)
+        self._move.record(self.name, "done")
         return result
 
     def rollback(self, result: Any, error: BaseException) -> None:
@@ -158,8 +169,7 @@ class Journaled(Task[Any]):
         self._step.rollback(result, error)
         if not self._begun:
             return  # it failed before it began: the journal never recorded it
-        with self._move.runtime.api_session() as s:
-            journal_obj.rolled_back(s, self._move.journal_id, self.name)
+        self._move.record(self.name, "rolled-back", journal_obj.State.ROLLING_BACK)
 
 
 class TargetDBSetup(Task[None]):

@@ -10,10 +10,9 @@ import contextlib
 import pytest
 
 from cirrus import exception
-from cirrus.objects import instance as instance_obj
-from cirrus.objects import move_journal as journal_obj
 from tests.functional import helpers
 from tests.functional.moves import helpers as mv
+from tests.functional.moves.helpers import across, copy_in, journal_of
 
 RESIZE_EVENTS = {"conductor_migrate_server", "cold_migrate",
                  "compute_prep_snapshot_based_resize_at_dest",
@@ -28,10 +27,8 @@ REVERT_EVENTS = {"conductor_revert_snapshot_based_resize": "Success",
 
 @pytest.fixture(autouse=True, scope="module")
 def cross_cell_allowed(cloud):
-    path = cloud.options.state_dir / "policy.yaml"
-    path.write_text('"compute:servers:resize:cross_cell": "@"\n')
-    yield
-    path.write_text('"compute:servers:resize:cross_cell": "!"\n')
+    with mv.cross_cell_allowed(cloud):
+        yield
 
 
 @contextlib.contextmanager
@@ -46,35 +43,15 @@ def cell_of(host):
     return host.split("-")[0]
 
 
-def across(host, n=1):
-    """Host ``n`` of the cell that ``host`` is not in."""
-    return f"{'cell2' if cell_of(host) == 'cell1' else 'cell1'}-host{n}"
-
-
 def server(cloud, member, admin, name):
     """A server booted with no zone asked for, so that it may move to any cell."""
     return mv.server(cloud, member, admin, name, zone=None)
-
-
-def copy_in(cloud, cell_name, server_id):
-    """The server's record in one cell, or None (hard-deleted rows are not found)."""
-    (cell,) = [c for c in cloud.runtime.cells() if c.name == cell_name]
-    with cloud.runtime.cell_reader(cell) as s:
-        try:
-            return instance_obj.get_by_uuid(s, server_id, read_deleted=True)
-        except exception.InstanceNotFound:
-            return None
 
 
 def temp_images(cloud):
     """Temporary snapshots left in the image service (tests of a process run in turn)."""
     return [i.id for i in cloud.runtime.image.list_images()
             if (i.name or "").endswith("-resize-temp")]
-
-
-def journal_of(cloud, mig_uuid):
-    with cloud.runtime.api_reader() as s:
-        return [(e.operation, e.state) for e in journal_obj.for_migration(s, mig_uuid)]
 
 
 def _absolute_limits(cloud, conn):

@@ -4,7 +4,8 @@ import pytest
 
 from tests.functional import helpers
 from tests.functional.moves import helpers as mv
-from tests.functional.moves.test_cross_cell import across, cell_of, only_other_cell
+from tests.functional.moves.helpers import across
+from tests.functional.moves.test_cross_cell import cell_of, only_other_cell
 from tests.functional.test_cli import openstack, openstack_json
 
 pytestmark = pytest.mark.cli
