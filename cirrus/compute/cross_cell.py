@@ -37,12 +37,6 @@ LOG = logging.getLogger(__name__)
 _M = MigrationStatus
 
 
-def sizes(flavor: FlavorSpec) -> dict[str, Any]:
-    """The instance columns that follow its flavor."""
-    return {"memory_mb": flavor.memory_mb, "vcpus": flavor.vcpus, "root_gb": flavor.root_gb,
-            "ephemeral_gb": flavor.ephemeral_gb, "instance_type_id": flavor.id}
-
-
 class CrossCellManager:
     """RPC endpoint for the cross-cell move methods of one compute host."""
 
@@ -167,7 +161,7 @@ class CrossCellManager:
                 instance_obj.set_flavors(s, inst.uuid, new, old, new)
                 inst = instance_obj.update_instance(
                     s, inst.uuid, expected_task_state=TaskState.RESIZE_MIGRATED,
-                    task_state=TaskState.RESIZE_FINISH, **sizes(new))
+                    task_state=TaskState.RESIZE_FINISH, **instance_obj.flavor_columns(new))
             c._notify(ctxt, inst, "resize_finish.start")
             try:
                 self._spawn(inst, new, snapshot_id)
@@ -285,5 +279,6 @@ class CrossCellManager:
                     s, inst.uuid, expected_task_state=TaskState.RESIZE_REVERTING,
                     vm_state=VmState.ACTIVE if power_on else VmState.STOPPED,
                     task_state=None, host=c.host, node=mig.source_node,
-                    power_state=c.driver.get_power_state(inst.uuid), **sizes(old))
+                    power_state=c.driver.get_power_state(inst.uuid),
+                    **instance_obj.flavor_columns(old))
         c.tracker.refresh_usage()

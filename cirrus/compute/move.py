@@ -39,11 +39,6 @@ LOG = logging.getLogger(__name__)
 _M = MigrationStatus
 
 
-def _sizes(flavor: FlavorSpec) -> dict[str, Any]:
-    return {"memory_mb": flavor.memory_mb, "vcpus": flavor.vcpus, "root_gb": flavor.root_gb,
-            "ephemeral_gb": flavor.ephemeral_gb, "instance_type_id": flavor.id}
-
-
 def _guest(inst: Instance, flavor: FlavorSpec) -> GuestSpec:
     return GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid, flavor=flavor,
                      image_id=inst.image_ref, network_info=tuple(inst.network_info))
@@ -266,7 +261,7 @@ class MoveManager:
             instance_obj.set_flavors(s, inst.uuid, new, old, new)
             inst = instance_obj.update_instance(
                 s, inst.uuid, expected_task_state=TaskState.RESIZE_MIGRATED,
-                task_state=TaskState.RESIZE_FINISH, **_sizes(new))
+                task_state=TaskState.RESIZE_FINISH, **instance_obj.flavor_columns(new))
         c._notify(ctxt, inst, "resize_finish.start")
         network.bind_to_host(c.runtime, inst.uuid, c.host)
         resize_disk = (old.root_gb, old.ephemeral_gb, old.swap) != (
@@ -391,4 +386,4 @@ class MoveManager:
             inst, VmState.ACTIVE if power_on else VmState.STOPPED,
             expected=(TaskState.RESIZE_REVERTING,), flavor=old, host=c.host,
             node=mig.source_node, launched_at=utcnow(),
-            power_state=c.driver.get_power_state(inst.uuid), **_sizes(old))
+            power_state=c.driver.get_power_state(inst.uuid), **instance_obj.flavor_columns(old))

@@ -86,8 +86,7 @@ def abort_move(runtime: Runtime, cell: CellMapping, inst: Instance, migration: M
         old = current.old_flavor or current.flavor
         if to_source and old is not None:
             changes.update(host=migration.source_compute, node=migration.source_node,
-                           memory_mb=old.memory_mb, vcpus=old.vcpus, root_gb=old.root_gb,
-                           ephemeral_gb=old.ephemeral_gb, instance_type_id=old.id)
+                           **instance_obj.flavor_columns(old))
             instance_obj.set_flavors(s, inst.uuid, old, None, None)
         elif current.new_flavor is not None:
             instance_obj.set_flavors(s, inst.uuid, current.flavor, None, None)

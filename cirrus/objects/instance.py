@@ -266,6 +266,12 @@ def _apply_filters(query: Any, f: Filters) -> Any:
     return query
 
 
+def flavor_columns(flavor: FlavorSpec) -> dict[str, Any]:
+    """The instance columns that follow its flavor (set whenever the flavor changes)."""
+    return {"memory_mb": flavor.memory_mb, "vcpus": flavor.vcpus, "root_gb": flavor.root_gb,
+            "ephemeral_gb": flavor.ephemeral_gb, "instance_type_id": flavor.id}
+
+
 def exists(session: Session, uuid: str) -> bool:
     """Whether any row of the server is in this cell, deleted or not."""
     m = models.Instance

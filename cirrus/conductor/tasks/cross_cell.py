@@ -172,11 +172,15 @@ class Journaled(Task[Any]):
         self._move.record(self.name, "rolled-back", journal_obj.State.ROLLING_BACK)
 
 
-class TargetDBSetup(Task[None]):
-    """A hidden copy of the server's records in the target cell (schema-driven, complete)."""
+class MoveStep(Task[None]):
+    """A step of a cross-cell operation: it works on the context the steps share."""
 
     def __init__(self, move: CrossCellMove) -> None:
         self._m = move
+
+
+class TargetDBSetup(MoveStep):
+    """A hidden copy of the server's records in the target cell (schema-driven, complete)."""
 
     def execute(self) -> None:
         """Copy every row of the server into the target cell, hidden."""
@@ -205,11 +209,11 @@ class TargetDBSetup(Task[None]):
                           m.instance_uuid)
 
 
-class PrepResizeAtDest(Task[None]):
+class PrepResizeAtDest(MoveStep):
     """Inactive port bindings for the destination, then the destination's claim."""
 
     def __init__(self, move: CrossCellMove, flavor: FlavorSpec, node: str | None) -> None:
-        self._m = move
+        super().__init__(move)
         self._flavor = flavor
         self._node = node
 
@@ -249,11 +253,11 @@ class PrepResizeAtDest(Task[None]):
                                      dest_node=None, dest_host=None)
 
 
-class PrepResizeAtSource(Task[None]):
+class PrepResizeAtSource(MoveStep):
     """Snapshot the root disk to the image service, set the guest aside, hand ports over."""
 
     def __init__(self, move: CrossCellMove, flavor: FlavorSpec) -> None:
-        self._m = move
+        super().__init__(move)
         self._flavor = flavor
 
     def execute(self) -> None:
@@ -312,11 +316,8 @@ def delete_snapshot(move: CrossCellMove) -> None:
         move.runtime.image.delete_image(snapshot_id)
 
 
-class FinishResizeAtDest(Task[None]):
+class FinishResizeAtDest(MoveStep):
     """Spawn on the destination from the snapshot (the copy is VERIFY_RESIZE, hidden)."""
-
-    def __init__(self, move: CrossCellMove) -> None:
-        self._m = move
 
     def execute(self) -> None:
         """Mirror the source's progress into the copy, then call the destination."""
@@ -332,11 +333,8 @@ class FinishResizeAtDest(Task[None]):
                    snapshot_id=m.data.get("snapshot_id"), source_host=m.source_host)
 
 
-class SwitchMapping(Task[None]):
+class SwitchMapping(MoveStep):
     """Make the copy the server: unhide it, point the mapping at it, hide the source."""
-
-    def __init__(self, move: CrossCellMove) -> None:
-        self._m = move
 
     def execute(self) -> None:
         """The mapping flip is the single moment the server changes cell."""

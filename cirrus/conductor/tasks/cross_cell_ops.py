@@ -17,7 +17,7 @@ from cirrus import exception
 from cirrus.compute import network
 from cirrus.compute import rollback as rb
 from cirrus.conductor.tasks.base import Task
-from cirrus.conductor.tasks.cross_cell import CrossCellMove, switch
+from cirrus.conductor.tasks.cross_cell import CrossCellMove, MoveStep, switch
 from cirrus.db.cell import copy as cell_copy
 from cirrus.notifications.notifier import Notifier, instance_payload
 from cirrus.objects import instance as instance_obj
@@ -51,11 +51,8 @@ def _event_in(move: CrossCellMove, cell: CellMapping, name: str, host: str) -> A
 # -- confirm -----------------------------------------------------------------------------
 
 
-class CleanupSourceHost(Task[None]):
+class CleanupSourceHost(MoveStep):
     """The source compute removes the set-aside disks, bindings and the source share."""
-
-    def __init__(self, move: CrossCellMove) -> None:
-        self._m = move
 
     def execute(self) -> None:
         """Skipped when the source copy is already gone (a confirm resumed after a crash)."""
@@ -75,11 +72,8 @@ class CleanupSourceHost(Task[None]):
             m.call(m.source_cell, m.source_host, "confirm_snapshot_based_resize_at_source")
 
 
-class DeleteSourceCopy(Task[None]):
+class DeleteSourceCopy(MoveStep):
     """Hard-delete the source cell's copy, so the server can move back there later."""
-
-    def __init__(self, move: CrossCellMove) -> None:
-        self._m = move
 
     def execute(self) -> None:
         """Every row of the server goes from the source cell."""
@@ -87,11 +81,8 @@ class DeleteSourceCopy(Task[None]):
             cell_copy.hard_delete_instance(s, self._m.instance_uuid)
 
 
-class FinishConfirmInTarget(Task[None]):
+class FinishConfirmInTarget(MoveStep):
     """The migration is confirmed and the server settles, ACTIVE or SHUTOFF."""
-
-    def __init__(self, move: CrossCellMove) -> None:
-        self._m = move
 
     def execute(self) -> None:
         """Flavors unstashed, old vm_state dropped, the migration confirmed."""
@@ -138,11 +129,8 @@ def run_confirm(mover: CrossCellMover, move: CrossCellMove, notifier: Notifier) 
 # -- revert ------------------------------------------------------------------------------
 
 
-class UpdateSourceCell(Task[None]):
+class UpdateSourceCell(MoveStep):
     """Bring the source copy up to date: task, history made while resized, migration."""
-
-    def __init__(self, move: CrossCellMove) -> None:
-        self._m = move
 
     def execute(self) -> None:
         """Runs before the mapping flips back, while the source copy is still hidden."""
@@ -161,22 +149,16 @@ class UpdateSourceCell(Task[None]):
                 migration_obj.walk_to(s, mig.id, _M.REVERTING)
 
 
-class SwitchBack(Task[None]):
+class SwitchBack(MoveStep):
     """The mapping points at the source again: from here the user sees the old server."""
-
-    def __init__(self, move: CrossCellMove) -> None:
-        self._m = move
 
     def execute(self) -> None:
         """Flip before the cleanup, so a later failure is recovered in the source cell."""
         switch(self._m, to_target=False)
 
 
-class RevertAtDest(Task[None]):
+class RevertAtDest(MoveStep):
     """The destination destroys its guest and gives the ports back to the source."""
-
-    def __init__(self, move: CrossCellMove) -> None:
-        self._m = move
 
     def execute(self) -> None:
         """Skipped when the target copy is already gone."""
@@ -188,11 +170,8 @@ class RevertAtDest(Task[None]):
             m.call(m.target_cell, m.dest_host, "revert_snapshot_based_resize_at_dest")
 
 
-class DeleteTargetCopy(Task[None]):
+class DeleteTargetCopy(MoveStep):
     """Hard-delete the target cell's copy; the destination recounts its usage."""
-
-    def __init__(self, move: CrossCellMove) -> None:
-        self._m = move
 
     def execute(self) -> None:
         """Every row of the server goes from the target cell."""
@@ -203,11 +182,8 @@ class DeleteTargetCopy(Task[None]):
                                instance_uuid=m.instance_uuid)
 
 
-class FinishRevertAtSource(Task[None]):
+class FinishRevertAtSource(MoveStep):
     """The source restarts the server from its kept disks with the old flavor."""
-
-    def __init__(self, move: CrossCellMove) -> None:
-        self._m = move
 
     def execute(self) -> None:
         """Skipped when the source already finished (a revert resumed after a crash)."""
