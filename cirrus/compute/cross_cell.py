@@ -20,7 +20,6 @@ with warnings.catch_warnings():
 from cirrus import exception
 from cirrus.compute import network
 from cirrus.compute import rollback as rb
-from cirrus.compute.drivers.base import GuestSpec
 from cirrus.context import RequestContext
 from cirrus.db.base import utcnow
 from cirrus.objects import instance as instance_obj
@@ -181,18 +180,14 @@ class CrossCellManager:
 
     def _spawn(self, inst: Instance, flavor: FlavorSpec, snapshot_id: str | None) -> None:
         c = self._c
-        guest = GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid, flavor=flavor,
-                          image_id=snapshot_id or inst.image_ref,
-                          network_info=tuple(inst.network_info))
+        guest = rb.guest_of(inst, flavor, snapshot_id)
         c.driver.spawn(guest, {"id": snapshot_id} if snapshot_id else {})
         if rb.old_vm_state(inst) == VmState.STOPPED:
             c.driver.power_off(inst.uuid)
 
     def _delete_snapshot(self, snapshot_id: str) -> None:
         try:
-            self._c.runtime.image.delete_image(snapshot_id)
-        except exception.ImageNotFound:
-            pass
+            self._c.runtime.image.discard_image(snapshot_id)
         except Exception:
             # The superconductor deletes it again when the move ends (invariant I3).
             LOG.exception("Could not delete the temporary snapshot %s", snapshot_id)
@@ -260,17 +255,10 @@ class CrossCellManager:
         with c._event(ctxt, instance_uuid, "finish_revert_snapshot_based_resize_at_source"):
             old = inst.old_flavor or inst.flavor
             assert old is not None
-            try:
-                rb.give_back_to_source(c.runtime, inst, mig)
-            except Exception as exc:
-                raise exception.AllocationMoveFailed(
-                    source=mig.uuid, target=inst.uuid, error=str(exc)) from exc
+            rb.give_back_or_fail(c.runtime, inst, mig)
             network.activate_bindings(c.runtime, inst.uuid, c.host)
             power_on = rb.old_vm_state(inst) != VmState.STOPPED
-            guest = GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid,
-                              flavor=old, image_id=inst.image_ref,
-                              network_info=tuple(inst.network_info))
-            c.driver.finish_revert_migration(guest, power_on=power_on)
+            c.driver.finish_revert_migration(rb.guest_of(inst, old), power_on=power_on)
             self._transition(mig, _M.REVERTED)
             with c.runtime.cell_session(c.cell) as s:
                 instance_obj.set_flavors(s, inst.uuid, old, None, None)

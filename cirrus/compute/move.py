@@ -20,7 +20,6 @@ with warnings.catch_warnings():
 from cirrus import exception
 from cirrus.compute import network, recovery
 from cirrus.compute import rollback as rb
-from cirrus.compute.drivers.base import GuestSpec
 from cirrus.compute.rpcapi import ComputeAPI
 from cirrus.conductor.rpcapi import CellTaskAPI
 from cirrus.context import RequestContext
@@ -37,11 +36,6 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 _M = MigrationStatus
-
-
-def _guest(inst: Instance, flavor: FlavorSpec) -> GuestSpec:
-    return GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid, flavor=flavor,
-                     image_id=inst.image_ref, network_info=tuple(inst.network_info))
 
 
 class MoveManager:
@@ -266,7 +260,7 @@ class MoveManager:
         network.bind_to_host(c.runtime, inst.uuid, c.host)
         resize_disk = (old.root_gb, old.ephemeral_gb, old.swap) != (
             new.root_gb, new.ephemeral_gb, new.swap)
-        c.driver.finish_migration(_guest(inst, new), resize_disk,
+        c.driver.finish_migration(rb.guest_of(inst, new), resize_disk,
                                   power_on=rb.old_vm_state(inst) != VmState.STOPPED)
         self._transition(mig, _M.FINISHED)
         return c._update(inst.uuid, expected_task_state=TaskState.RESIZE_FINISH,
@@ -373,14 +367,10 @@ class MoveManager:
         c = self._c
         old = inst.old_flavor or inst.flavor
         assert old is not None
-        try:
-            rb.give_back_to_source(c.runtime, inst, mig)
-        except Exception as exc:
-            raise exception.AllocationMoveFailed(
-                source=mig.uuid, target=inst.uuid, error=str(exc)) from exc
+        rb.give_back_or_fail(c.runtime, inst, mig)
         network.bind_to_host(c.runtime, inst.uuid, c.host)
         power_on = rb.old_vm_state(inst) != VmState.STOPPED
-        c.driver.finish_revert_migration(_guest(inst, old), power_on=power_on)
+        c.driver.finish_revert_migration(rb.guest_of(inst, old), power_on=power_on)
         self._transition(mig, _M.REVERTED)
         return self._settle(
             inst, VmState.ACTIVE if power_on else VmState.STOPPED,

@@ -10,9 +10,11 @@ import logging
 from typing import Any
 
 from cirrus import exception
+from cirrus.compute.drivers.base import GuestSpec
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import migration as migration_obj
 from cirrus.objects.cell_mapping import CellMapping
+from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.instance import Instance
 from cirrus.objects.migration import Migration
 from cirrus.objects.states import MigrationStatus, VmState
@@ -49,6 +51,27 @@ def give_back_to_source(runtime: Runtime, inst: Instance, migration: Migration) 
         target_type="INSTANCE", source_type="MIGRATION")
     if not moved:
         LOG.info("Migration %s held no allocations to give back", migration.uuid)
+
+
+def give_back_or_fail(runtime: Runtime, inst: Instance, migration: Migration) -> None:
+    """``give_back_to_source`` for a revert: a refusal fails the revert (ERROR; a hard
+    reboot rewrites the allocations) rather than leaving the source share orphaned.
+
+    Raises:
+        AllocationMoveFailed: Placement kept refusing the write.
+    """
+    try:
+        give_back_to_source(runtime, inst, migration)
+    except Exception as exc:
+        raise exception.AllocationMoveFailed(
+            source=migration.uuid, target=inst.uuid, error=str(exc)) from exc
+
+
+def guest_of(inst: Instance, flavor: FlavorSpec, image_id: str | None = None) -> GuestSpec:
+    """What the driver needs to run ``inst`` with ``flavor`` (from ``image_id`` if given)."""
+    return GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid, flavor=flavor,
+                     image_id=image_id or inst.image_ref,
+                     network_info=tuple(inst.network_info))
 
 
 def abort_move(runtime: Runtime, cell: CellMapping, inst: Instance, migration: Migration,

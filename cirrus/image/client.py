@@ -230,6 +230,13 @@ class ImageClient:
         """Delete an image and its data; raises ImageNotFound."""
         _check(self._request("DELETE", f"/v2/images/{image_id}"), image_id)
 
+    def discard_image(self, image_id: str) -> None:
+        """Delete an image that may already be gone (temporary images, cleanups)."""
+        try:
+            self.delete_image(image_id)
+        except exception.ImageNotFound:
+            return
+
     def upload_data(
         self, image_id: str, data: bytes | BinaryIO | Iterable[bytes], size: int | None = None
     ) -> None:

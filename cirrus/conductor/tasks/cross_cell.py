@@ -312,8 +312,7 @@ def delete_snapshot(move: CrossCellMove) -> None:
     snapshot_id = move.data.get("snapshot_id")
     if not snapshot_id:
         return
-    with suppress(exception.ImageNotFound):
-        move.runtime.image.delete_image(snapshot_id)
+    move.runtime.image.discard_image(snapshot_id)
 
 
 class FinishResizeAtDest(MoveStep):
@@ -361,8 +360,6 @@ def switch(move: CrossCellMove, *, to_target: bool) -> None:
         instance_obj.set_fields(s, move.instance_uuid, hidden=False)
     with move.runtime.api_session() as s:
         im_obj.set_cell(s, move.instance_uuid, new.id)
-    try:
-        with move.runtime.cell_session(old) as s:
-            instance_obj.set_fields(s, move.instance_uuid, hidden=True)
-    except exception.InstanceNotFound:
-        pass
+    # The other copy may be gone already (a recovered revert deleted it).
+    with suppress(exception.InstanceNotFound), move.runtime.cell_session(old) as s:
+        instance_obj.set_fields(s, move.instance_uuid, hidden=True)
