@@ -31,11 +31,18 @@ class Mounts:
         return [b'{"itemNotFound": {"code": 404, "message": "The resource could not be found."}}']
 
 
+KEEPALIVE_SECONDS = 60
+
+
 class HTTPServer:
     """A threaded cheroot server on one address; ``stop()`` must be called."""
 
     def __init__(self, app: WSGIApp, host: str, port: int, threads: int) -> None:
-        self._server = cheroot_wsgi.Server((host, port), app, numthreads=threads)
+        # Idle keep-alive connections stay open a minute (cheroot closes them after 10 s):
+        # a client reusing one just as the server closes it gets "Remote end closed
+        # connection without response", which keystoneauth does not retry.
+        self._server = cheroot_wsgi.Server((host, port), app, numthreads=threads,
+                                           timeout=KEEPALIVE_SECONDS)
         self._server.prepare()
         self.port: int = self._server.bind_addr[1]
         self._thread = threading.Thread(target=self._server.serve, name="http", daemon=True)
