@@ -32,6 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from boot import _token  # bench/boot.py: unlimited quota for the demo project, image id
+from profiling import cpu_profile
 
 from cirrus import log
 from cirrus.testing import fixtures
@@ -281,45 +282,11 @@ def _steps(cycles: list[Cycle]) -> list[dict[str, Any]]:
 
 def _profile(fleet: Fleet, conn: Any, events: Events, cycles: int, wait: str) -> None:
     """CPU profile of ``cycles`` sequential cycles over every thread of the process."""
-    import yappi
+    def run() -> None:
+        for i in range(cycles):
+            fleet.run(conn, events, fleet.ids[i % len(fleet.ids)], wait)
 
-    yappi.set_clock_type("cpu")
-    yappi.start(builtins=False, profile_threads=True)
-    for i in range(cycles):
-        fleet.run(conn, events, fleet.ids[i % len(fleet.ids)], wait)
-    yappi.stop()
-    stats = yappi.get_func_stats()
-    total = sum(s.tsub for s in stats)
-    print(f"\nCPU profile of {cycles} sequential cycles, all threads ({total:.2f} s CPU, "
-          f"{total / cycles * 1000:.1f} ms a cycle; the profiler inflates this, compare "
-          "shares); top own time:")
-    for s in sorted(stats, key=lambda s: s.tsub, reverse=True)[:25]:
-        print(f"  {s.tsub / cycles * 1000:7.2f} ms/cycle  {s.ncall / cycles:8.1f} calls  "
-              f"{_where(s)}")
-    shares: dict[str, float] = {}
-    for s in stats:
-        package = _where(s).split("/", 1)[0].split(":", 1)[0]
-        shares[package] = shares.get(package, 0.0) + s.tsub
-    print("own time by package: " + ", ".join(
-        f"{name} {share / total:.0%}" for name, share in
-        sorted(shares.items(), key=lambda kv: kv[1], reverse=True)[:10]))
-    root = str(Path(__file__).resolve().parents[1] / "cirrus")
-    ours = [s for s in stats if s.module.startswith(root) or "/placement/" in s.module]
-    print("top cumulative time in cirrus and placement code:")
-    for s in sorted(ours, key=lambda s: s.ttot, reverse=True)[:40]:
-        print(f"  {s.ttot / cycles * 1000:7.2f} ms/cycle  {s.ncall / cycles:8.1f} calls  "
-              f"{_where(s)}")
-    yappi.clear_stats()
-
-
-def _where(stat: Any) -> str:
-    path = Path(stat.module)
-    parts = path.parts
-    for anchor in ("site-packages", "cirrus", "lib"):
-        if anchor in parts:
-            path = Path(*parts[parts.index(anchor) + (anchor != "cirrus"):])
-            break
-    return f"{path}:{stat.name}"
+    cpu_profile(run, cycles)
 
 
 def main():

@@ -157,10 +157,10 @@ class CrossCellManager:
             new = inst.new_flavor or inst.flavor
             assert old is not None and new is not None
             with c.runtime.cell_session(c.cell) as s:
-                instance_obj.set_flavors(s, inst.uuid, new, old, new)
-                inst = instance_obj.update_instance(
-                    s, inst.uuid, expected_task_state=TaskState.RESIZE_MIGRATED,
-                    task_state=TaskState.RESIZE_FINISH, **instance_obj.flavor_columns(new))
+                inst = instance_obj.save(
+                    s, inst, expected_task_state=TaskState.RESIZE_MIGRATED,
+                    task_state=TaskState.RESIZE_FINISH, flavor=new, old_flavor=old,
+                    new_flavor=new, **instance_obj.flavor_columns(new))
             c._notify(ctxt, inst, "resize_finish.start")
             try:
                 self._spawn(inst, new, snapshot_id)
@@ -171,10 +171,10 @@ class CrossCellManager:
             if snapshot_id:
                 self._delete_snapshot(snapshot_id)
             self._transition(mig, _M.FINISHED)
-            inst = c._update(inst.uuid, expected_task_state=TaskState.RESIZE_FINISH,
-                             vm_state=VmState.RESIZED, task_state=None, host=c.host,
-                             node=mig.dest_node, launched_at=utcnow(),
-                             power_state=c.driver.get_power_state(inst.uuid))
+            inst = c._save(inst, expected_task_state=TaskState.RESIZE_FINISH,
+                           vm_state=VmState.RESIZED, task_state=None, host=c.host,
+                           node=mig.dest_node, launched_at=utcnow(),
+                           power_state=c.driver.get_power_state(inst.uuid))
         c.tracker.refresh_usage()
         c._notify(ctxt, inst, "resize_finish.end")
 

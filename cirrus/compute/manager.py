@@ -77,9 +77,9 @@ class ComputeManager:
         with self._session() as s:
             return instance_obj.get_by_uuid(s, uuid)
 
-    def _update(self, uuid: str, **changes: Any) -> Instance:
+    def _save(self, inst: Instance, **changes: Any) -> Instance:
         with self._session() as s:
-            return instance_obj.update_instance(s, uuid, **changes)
+            return instance_obj.save(s, inst, **changes)
 
     def _set(self, uuid: str, **changes: Any) -> None:
         with self._session() as s:
@@ -135,23 +135,24 @@ class ComputeManager:
                node: str | None, requested_networks: list[dict[str, Any]]) -> Instance:
         del ctxt
         node = node or self.tracker.node().hypervisor_hostname
-        self._set(inst.uuid, expected_task_state=[TaskState.SCHEDULING, None],
-                  task_state=TaskState.NETWORKING, host=self.host, node=node,
-                  launched_on=self.host)
+        inst = self._save(inst, expected_task_state=[TaskState.SCHEDULING, None],
+                          task_state=TaskState.NETWORKING, host=self.host, node=node,
+                          launched_on=self.host)
         vifs = network.allocate_for_instance(
             self.runtime, inst.uuid, inst.project_id or "", self.host,
             inst.availability_zone or "nova", requested_networks) if requested_networks else []
         with self._session() as s:
             instance_obj.set_network_info(s, inst.uuid, vifs)
-            instance_obj.set_fields(s, inst.uuid, expected_task_state=TaskState.NETWORKING,
-                                    task_state=TaskState.SPAWNING)
+            inst = instance_obj.save(s, inst, expected_task_state=TaskState.NETWORKING,
+                                     task_state=TaskState.SPAWNING)
+        inst.network_info = list(vifs)
         assert inst.flavor is not None
         guest = GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid,
                           flavor=inst.flavor, image_id=inst.image_ref,
                           network_info=tuple(vifs))
         self.driver.spawn(guest, image)
-        return self._update(
-            inst.uuid, expected_task_state=TaskState.SPAWNING, vm_state=VmState.ACTIVE,
+        return self._save(
+            inst, expected_task_state=TaskState.SPAWNING, vm_state=VmState.ACTIVE,
             task_state=None, power_state=self.driver.get_power_state(inst.uuid),
             launched_at=utcnow())
 
@@ -246,8 +247,8 @@ class ComputeManager:
                 instance_obj.add_fault(s, uuid, 500, str(exc)[:255], repr(exc), self.host)
                 instance_obj.update_instance(s, uuid, **changes)
             raise
-        inst = self._update(uuid, expected_task_state=expected, vm_state=vm_state,
-                            task_state=None, power_state=self.driver.get_power_state(uuid))
+        inst = self._save(inst, expected_task_state=expected, vm_state=vm_state,
+                          task_state=None, power_state=self.driver.get_power_state(uuid))
         self._notify(ctxt, inst, f"{name}.end")
 
     def stop_instance(self, ctxt: RequestContext, instance_uuid: str) -> None:

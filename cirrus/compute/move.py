@@ -203,8 +203,8 @@ class MoveManager:
         try:
             with c._event(ctxt, instance_uuid, "resize_instance"):
                 mig = self._transition(mig, _M.MIGRATING)
-                inst = c._update(instance_uuid, expected_task_state=TaskState.RESIZE_PREP,
-                                 task_state=TaskState.RESIZE_MIGRATING)
+                inst = c._save(inst, expected_task_state=TaskState.RESIZE_PREP,
+                               task_state=TaskState.RESIZE_MIGRATING)
                 c._notify(ctxt, inst, "resize.start")
                 c.driver.migrate_disk_and_power_off(instance_uuid, mig.dest_host or "",
                                                     FlavorSpec.from_dict(flavor))
@@ -212,12 +212,11 @@ class MoveManager:
                 with c.runtime.cell_session(c.cell) as s:
                     # The old flavor is stashed here, on the source, as Nova does (bug
                     # 1944759: stashing it on the destination raced the tracker).
-                    instance_obj.set_flavors(s, inst.uuid, inst.flavor, inst.flavor,
-                                             inst.new_flavor)
-                    inst = instance_obj.update_instance(
-                        s, inst.uuid, expected_task_state=TaskState.RESIZE_MIGRATING,
+                    inst = instance_obj.save(
+                        s, inst, expected_task_state=TaskState.RESIZE_MIGRATING,
                         task_state=TaskState.RESIZE_MIGRATED, host=mig.dest_compute,
-                        node=mig.dest_node, power_state=PowerState.SHUTDOWN)
+                        node=mig.dest_node, power_state=PowerState.SHUTDOWN,
+                        old_flavor=inst.flavor)
         except Exception as exc:
             self._abort(ctxt, inst, mig, exc, "resize", to_source=True)
             return
@@ -252,10 +251,10 @@ class MoveManager:
         new = inst.new_flavor or inst.flavor
         assert old is not None and new is not None
         with c.runtime.cell_session(c.cell) as s:
-            instance_obj.set_flavors(s, inst.uuid, new, old, new)
-            inst = instance_obj.update_instance(
-                s, inst.uuid, expected_task_state=TaskState.RESIZE_MIGRATED,
-                task_state=TaskState.RESIZE_FINISH, **instance_obj.flavor_columns(new))
+            inst = instance_obj.save(
+                s, inst, expected_task_state=TaskState.RESIZE_MIGRATED,
+                task_state=TaskState.RESIZE_FINISH, flavor=new, old_flavor=old, new_flavor=new,
+                **instance_obj.flavor_columns(new))
         c._notify(ctxt, inst, "resize_finish.start")
         network.bind_to_host(c.runtime, inst.uuid, c.host)
         resize_disk = (old.root_gb, old.ephemeral_gb, old.swap) != (
@@ -263,9 +262,9 @@ class MoveManager:
         c.driver.finish_migration(rb.guest_of(inst, new), resize_disk,
                                   power_on=rb.old_vm_state(inst) != VmState.STOPPED)
         self._transition(mig, _M.FINISHED)
-        return c._update(inst.uuid, expected_task_state=TaskState.RESIZE_FINISH,
-                         vm_state=VmState.RESIZED, task_state=None, launched_at=utcnow(),
-                         power_state=c.driver.get_power_state(inst.uuid))
+        return c._save(inst, expected_task_state=TaskState.RESIZE_FINISH,
+                       vm_state=VmState.RESIZED, task_state=None, launched_at=utcnow(),
+                       power_state=c.driver.get_power_state(inst.uuid))
 
     # -- source: confirm ---------------------------------------------------------------
 
@@ -311,12 +310,12 @@ class MoveManager:
         c = self._c
         with c.runtime.cell_session(c.cell) as s:
             current = instance_obj.get_by_uuid(s, inst.uuid)
-            instance_obj.set_flavors(s, inst.uuid, changes.pop("flavor", current.flavor),
-                                     None, None)
             instance_obj.set_system_metadata(s, inst.uuid, {rb.OLD_VM_STATE: None})
-            return instance_obj.update_instance(
-                s, inst.uuid, expected_task_state=list(expected), vm_state=vm_state,
-                task_state=None, **changes)
+            current.system_metadata.pop(rb.OLD_VM_STATE, None)
+            return instance_obj.save(
+                s, current, expected_task_state=list(expected), vm_state=vm_state,
+                task_state=None, flavor=changes.pop("flavor", current.flavor), old_flavor=None,
+                new_flavor=None, **changes)
 
     # -- revert: destination, then source ----------------------------------------------
 

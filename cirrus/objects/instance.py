@@ -6,7 +6,17 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from cirrus import exception
@@ -129,11 +139,13 @@ def _table(model: Any) -> Any:
 
 
 def _related_statements() -> dict[str, Any]:
-    """The statements that load a server's related rows, built once.
+    """The statements that read servers, built once.
 
     NOTE: building a statement and computing its cache key cost more than running it
-    on SQLite; these run for every server read, so they are built once, with the uuids
-    as an expanding bind parameter, and SQLAlchemy memoizes their cache keys.
+    on SQLite, and every statement a read adds is paid on every server read. So a server
+    is two statements: its row joined with its one-to-one rows (flavors, network info),
+    then every one-to-many row (metadata, system metadata, tags, volumes) in one UNION
+    ALL, with the uuids as an expanding bind parameter.
     """
     uuids: Any = bindparam("uuids", expanding=True)
     ex = _table(models.InstanceExtra)
@@ -143,20 +155,29 @@ def _related_statements() -> dict[str, Any]:
     cache = _table(models.InstanceInfoCache)
     bdm = _table(models.BlockDeviceMapping)
     inst = _table(models.Instance)
-    return {
-        "extra": select(ex.c.instance_uuid, ex.c.flavor).where(ex.c.instance_uuid.in_(uuids)),
-        "metadata": select(md.c.instance_uuid, md.c.key, md.c.value).where(
+    base = select(inst, ex.c.flavor.label("_flavors"),
+                  cache.c.network_info.label("_network_info")).select_from(
+        inst.outerjoin(ex, ex.c.instance_uuid == inst.c.uuid)
+        .outerjoin(cache, cache.c.instance_uuid == inst.c.uuid))
+    kind: dict[str, Any] = {name: literal_column(f"'{name}'").label("kind")
+            for name in ("metadata", "system_metadata", "tags", "volumes")}
+    many = union_all(
+        select(kind["metadata"], md.c.instance_uuid, md.c.key, md.c.value, md.c.id).where(
             md.c.instance_uuid.in_(uuids), md.c.deleted == 0),
-        "system_metadata": select(sm.c.instance_uuid, sm.c.key, sm.c.value).where(
-            sm.c.instance_uuid.in_(uuids), sm.c.deleted == 0),
-        "tags": select(tags.c.resource_id, tags.c.tag).where(tags.c.resource_id.in_(uuids)),
-        "cache": select(cache.c.instance_uuid, cache.c.network_info).where(
-            cache.c.instance_uuid.in_(uuids)),
-        "bdm": select(bdm.c.instance_uuid, bdm.c.volume_id, bdm.c.delete_on_termination)
-        .where(bdm.c.instance_uuid.in_(uuids), bdm.c.deleted == 0,
-               bdm.c.volume_id.is_not(None)).order_by(bdm.c.id),
-        "one": select(inst).where(inst.c.uuid == bindparam("uuid"), inst.c.deleted == 0),
-        "one_any": select(inst).where(inst.c.uuid == bindparam("uuid")),
+        select(kind["system_metadata"], sm.c.instance_uuid, sm.c.key, sm.c.value,
+               sm.c.id).where(sm.c.instance_uuid.in_(uuids), sm.c.deleted == 0),
+        select(kind["tags"], tags.c.resource_id, tags.c.tag, null(), null()).where(
+            tags.c.resource_id.in_(uuids)),
+        select(kind["volumes"], bdm.c.instance_uuid, bdm.c.volume_id,
+               case((bdm.c.delete_on_termination, "1"), else_="0"), bdm.c.id).where(
+            bdm.c.instance_uuid.in_(uuids), bdm.c.deleted == 0, bdm.c.volume_id.is_not(None)),
+    )
+    rows = many.subquery()
+    return {
+        "base": base,
+        "many": select(rows).order_by(rows.c.kind, rows.c.id, rows.c.key),
+        "one": base.where(inst.c.uuid == bindparam("uuid"), inst.c.deleted == 0),
+        "one_any": base.where(inst.c.uuid == bindparam("uuid")),
     }
 
 
@@ -170,30 +191,28 @@ def _stmt(name: str) -> Any:
 
 
 def _attach_related(session: Session, rows: Sequence[Any]) -> list[Instance]:
-    """Build Instances from instance rows, loading related rows with one query per table.
+    """Build Instances from rows of the ``base`` select, with their one-to-many rows.
 
     NOTE: plain Core selects, not ORM entities: building ORM objects for hundreds of rows
     was most of the cost of a server list.
     """
     if not rows:
         return []
-    out = {r["uuid"]: Instance(**{k: r[k] for k in _COLUMNS}) for r in rows}
-    params = {"uuids": list(out)}
-    for row in session.execute(_stmt("extra"), params):
-        flavors = json.loads(row.flavor or "{}")
-        inst = out[row.instance_uuid]
-        inst.flavor = _spec(flavors.get("cur"))
-        inst.old_flavor = _spec(flavors.get("old"))
-        inst.new_flavor = _spec(flavors.get("new"))
-    for attr in ("metadata", "system_metadata"):
-        for row in session.execute(_stmt(attr), params):
-            getattr(out[row.instance_uuid], attr)[row.key] = row.value or ""
-    for row in session.execute(_stmt("tags"), params):
-        out[row.resource_id].tags.append(row.tag)
-    for row in session.execute(_stmt("cache"), params):
-        out[row.instance_uuid].network_info = json.loads(row.network_info or "[]")
-    for row in session.execute(_stmt("bdm"), params):
-        out[row.instance_uuid].volumes.append((row.volume_id, row.delete_on_termination))
+    out: dict[str, Instance] = {}
+    for r in rows:
+        flavors = json.loads(r["_flavors"] or "{}")
+        out[r["uuid"]] = Instance(
+            **{k: r[k] for k in _COLUMNS}, flavor=_spec(flavors.get("cur")),
+            old_flavor=_spec(flavors.get("old")), new_flavor=_spec(flavors.get("new")),
+            network_info=json.loads(r["_network_info"] or "[]"))
+    for kind, uuid, key, value, _id in session.execute(_stmt("many"), {"uuids": list(out)}):
+        inst = out[uuid]
+        if kind == "tags":
+            inst.tags.append(key)
+        elif kind == "volumes":
+            inst.volumes.append((key, value == "1"))
+        else:
+            getattr(inst, kind)[key] = value or ""
     _attach_faults(session, out)
     return list(out.values())
 
@@ -288,7 +307,7 @@ def get_all(
 ) -> list[Instance]:
     """Servers matching ``filters``, newest first by default."""
     m = models.Instance
-    query = _apply_filters(select(_table(m)), filters)
+    query = _apply_filters(_stmt("base"), filters)
     cols = [getattr(m, k) for k in sort_keys]
     query = query.order_by(*[c.desc() if descending else c.asc() for c in cols])
     if limit is not None:
@@ -318,6 +337,36 @@ def update_instance(
     return get_by_uuid(session, uuid)
 
 
+_FLAVOR_FIELDS = ("flavor", "old_flavor", "new_flavor")
+
+
+def save(
+    session: Session,
+    inst: Instance,
+    *,
+    expected_task_state: Any = _UNSET,
+    expected_vm_state: Any = _UNSET,
+    **changes: Any,
+) -> Instance:
+    """``update_instance`` for a caller that holds the server: no read back.
+
+    ``changes`` may also set ``flavor``, ``old_flavor`` and ``new_flavor``.
+
+    Returns:
+        ``inst`` with the changes applied. Like Nova's ``Instance.save()``, what others
+        changed meanwhile in fields this caller did not write is not picked up; the
+        expected states guard the fields a move depends on.
+    """
+    flavors = {k: changes.pop(k) for k in _FLAVOR_FIELDS if k in changes}
+    applied = set_fields(session, inst.uuid, expected_task_state=expected_task_state,
+                         expected_vm_state=expected_vm_state, **changes)
+    if flavors:
+        flavors = {k: flavors.get(k, getattr(inst, k)) for k in _FLAVOR_FIELDS}
+        set_flavors(session, inst.uuid, flavors["flavor"], flavors["old_flavor"],
+                    flavors["new_flavor"])
+    return dataclasses.replace(inst, **applied, **flavors)
+
+
 def set_fields(
     session: Session,
     uuid: str,
@@ -325,8 +374,11 @@ def set_fields(
     expected_task_state: Any = _UNSET,
     expected_vm_state: Any = _UNSET,
     **changes: Any,
-) -> None:
+) -> dict[str, Any]:
     """``update_instance`` without reading the server back (for steps that need no copy).
+
+    Returns:
+        The columns written (``updated_at`` included).
 
     Raises:
         UnexpectedTaskState: the task or vm state differs from what the caller expected.
@@ -350,6 +402,7 @@ def set_fields(
         current = get_by_uuid(session, uuid)
         raise exception.UnexpectedTaskState(
             expected=expected, actual=(current.vm_state, current.task_state))
+    return changes
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:

@@ -5,8 +5,10 @@ import datetime
 import traceback as tb
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from cirrus import exception
@@ -68,42 +70,81 @@ def start(session: Session, instance_uuid: str, action: str, request_id: str,
         project_id=project_id, start_time=now, updated_at=now))
 
 
-def _action_row(session: Session, instance_uuid: str, request_id: str) -> models.InstanceAction:
-    row = session.scalar(select(models.InstanceAction).filter_by(
-        instance_uuid=instance_uuid, request_id=request_id).order_by(
-            models.InstanceAction.id.desc()))
-    if row is None:
+_ACTIONS = cast(Table, models.InstanceAction.__table__)
+_EVENTS = cast(Table, models.InstanceActionEvent.__table__)
+# NOTE: built once; every compute and conductor step records two of these, and building
+# a statement costs more than running it on SQLite.
+_LAST_ACTION = select(_ACTIONS.c.id).where(
+    _ACTIONS.c.instance_uuid == bindparam("uuid"),
+    _ACTIONS.c.request_id == bindparam("request_id")).order_by(
+        _ACTIONS.c.id.desc()).limit(1)
+_LAST_EVENT = select(_EVENTS.c.id).where(
+    _EVENTS.c.action_id == bindparam("b_action"), _EVENTS.c.event == bindparam("name")).order_by(
+        _EVENTS.c.id.desc()).limit(1)
+_TOUCH = update(_ACTIONS).where(_ACTIONS.c.id == bindparam("b_action"))
+_INSERT_EVENT = insert(_EVENTS)
+_FINISH_EVENT = update(_EVENTS).where(_EVENTS.c.id == bindparam("b_event"))
+
+
+def _action_id(session: Session, instance_uuid: str, request_id: str) -> int:
+    found = session.scalar(_LAST_ACTION, {"uuid": instance_uuid, "request_id": request_id})
+    if found is None:
         raise exception.NotFound(f"Action {request_id} not found")
-    return row
+    return int(found)
 
 
 def event_start(session: Session, instance_uuid: str, request_id: str, event: str,
-                host: str | None) -> None:
-    """Record the start of an event of the action started by ``request_id``."""
-    action = _action_row(session, instance_uuid, request_id)
+                host: str | None) -> tuple[int, int]:
+    """Record the start of an event of the action started by ``request_id``.
+
+    Returns:
+        The ids of the action and of the event, for ``finish_event``.
+    """
+    action = _action_id(session, instance_uuid, request_id)
     now = utcnow()
-    session.add(models.InstanceActionEvent(action_id=action.id, event=event, start_time=now,
-                                           host=host))
-    action.updated_at = now
+    event_id = _insert_event(session, {"action_id": action, "event": event,
+                                       "start_time": now, "host": host})
+    session.execute(_TOUCH, {"b_action": action, "updated_at": now})
+    return action, event_id
+
+
+def _insert_event(session: Session, values: dict[str, Any]) -> int:
+    result = cast(CursorResult[Any], session.execute(_INSERT_EVENT, values))
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def event_finish(session: Session, instance_uuid: str, request_id: str, event: str,
                  error: BaseException | None) -> None:
     """Record the end of an event; an error marks it and its action as failed."""
-    action = _action_row(session, instance_uuid, request_id)
-    row = session.scalar(select(models.InstanceActionEvent).filter_by(
-        action_id=action.id, event=event).order_by(models.InstanceActionEvent.id.desc()))
+    action = _action_id(session, instance_uuid, request_id)
+    found = session.scalar(_LAST_EVENT, {"b_action": action, "name": event})
+    if found is None:
+        found = _insert_event(session, {"action_id": action, "event": event,
+                                        "start_time": utcnow()})
+    finish_event(session, (action, int(found)), error)
+
+
+def finish_event(session: Session, ids: tuple[int, int], error: BaseException | None) -> None:
+    """Record the end of the event ``event_start`` returned the ids of."""
+    action, event_id = ids
     now = utcnow()
-    if row is None:
-        row = models.InstanceActionEvent(action_id=action.id, event=event, start_time=now)
-        session.add(row)
-    row.finish_time = now
-    row.result = "Error" if error else "Success"
+    values: dict[str, Any] = {"b_event": event_id, "finish_time": now,
+                                 "result": "Error" if error else "Success"}
+    touch: dict[str, Any] = {"b_action": action, "updated_at": now}
     if error is not None:
-        row.traceback = "".join(tb.format_exception(error))
-        row.details = str(error)[:255] or type(error).__name__
-        action.message = "Error"
-    action.updated_at = now
+        values["traceback"] = "".join(tb.format_exception(error))
+        values["details"] = str(error)[:255] or type(error).__name__
+        touch["message"] = "Error"
+    session.execute(_FINISH_EVENT, values)
+    session.execute(_TOUCH, touch)
+
+
+def _action_row(session: Session, instance_uuid: str, request_id: str) -> models.InstanceAction:
+    row = session.get(models.InstanceAction, _action_id(session, instance_uuid, request_id))
+    assert row is not None
+    return row
 
 
 def get_by_request_id(session: Session, instance_uuid: str, request_id: str) -> Action:
@@ -134,7 +175,7 @@ def event(sessions: Callable[[], AbstractContextManager[Session]], instance_uuid
     """
     try:
         with sessions() as s:
-            event_start(s, instance_uuid, request_id, name, host)
+            ids = event_start(s, instance_uuid, request_id, name, host)
     except exception.NotFound:
         yield
         return
@@ -142,7 +183,7 @@ def event(sessions: Callable[[], AbstractContextManager[Session]], instance_uuid
         yield
     except BaseException as exc:
         with sessions() as s:
-            event_finish(s, instance_uuid, request_id, name, exc)
+            finish_event(s, ids, exc)
         raise
     with sessions() as s:
-        event_finish(s, instance_uuid, request_id, name, None)
+        finish_event(s, ids, None)
