@@ -20,11 +20,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from profiling import cpu_profile
+
 from cirrus import log
 from cirrus.objects import quota
 from cirrus.testing import fixtures
 from cirrus.testing.notifications import NotificationCollector
-from profiling import cpu_profile
 
 
 class Created(NotificationCollector):

@@ -6,7 +6,7 @@ from typing import Any
 
 from cirrus.compute.drivers.base import ComputeDriver
 from cirrus.objects import compute_node as cn_obj
-from cirrus.objects import instance as instance_obj
+from cirrus.objects import instance_usage as usage_obj
 from cirrus.objects.cell_mapping import CellMapping
 from cirrus.runtime import Runtime
 
@@ -67,7 +67,7 @@ class ResourceTracker:
 
     def _update_usage(self, node: cn_obj.ComputeNode) -> None:
         with self._runtime.cell_session(self._cell) as s:
-            count, vcpus, ram, disk = instance_obj.usage_on_host(s, self._host)
+            count, vcpus, ram, disk = usage_obj.usage_on_host(s, self._host)
             cn_obj.update_usage(
                 s, node.id, vcpus_used=vcpus,
                 memory_mb_used=ram + node.reserved_host_memory_mb,

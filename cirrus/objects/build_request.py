@@ -5,7 +5,7 @@ import datetime
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cirrus.db.api import models
@@ -54,6 +54,21 @@ def get_all(session: Session, project_id: str | None) -> list[BuildRequest]:
     if project_id is not None:
         query = query.filter_by(project_id=project_id)
     return [_from_row(r) for r in session.scalars(query)]
+
+
+_PENDING = select(models.BuildRequest.instance).where(
+    models.BuildRequest.project_id == bindparam("project_id"))
+
+
+def usage(session: Session, project_id: str) -> tuple[int, int, int]:
+    """(servers, vcpus, memory_mb) of a project's pending servers, for quota checks."""
+    count = vcpus = ram = 0
+    for (blob,) in session.execute(_PENDING, {"project_id": project_id}):
+        values = json.loads(blob)
+        count += 1
+        vcpus += int(values.get("vcpus") or 0)
+        ram += int(values.get("memory_mb") or 0)
+    return count, vcpus, ram
 
 
 def delete(session: Session, instance_uuid: str) -> bool:

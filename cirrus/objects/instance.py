@@ -384,25 +384,47 @@ def set_fields(
         UnexpectedTaskState: the task or vm state differs from what the caller expected.
         InstanceNotFound: no such live server.
     """
-    m = models.Instance
-    stmt = update(m).where(m.uuid == uuid, m.deleted == 0)
     expected = []
+    key: list[Any] = []
     if expected_task_state is not _UNSET:
         states = _as_tuple(expected_task_state)
         expected.append(("task", states))
-        stmt = stmt.where(_in_or_null(m.task_state, states))
+        key.append(("task", states))
     if expected_vm_state is not _UNSET:
         states = _as_tuple(expected_vm_state)
         expected.append(("vm", states))
-        stmt = stmt.where(_in_or_null(m.vm_state, states))
+        key.append(("vm", states))
     changes = {k: v for k, v in changes.items() if k in _COLUMNS}
     changes["updated_at"] = utcnow()
-    result = session.execute(stmt.values(**changes))
+    stmt = _update_statement(tuple(key), tuple(sorted(changes)))
+    result = session.execute(stmt, {"b_uuid": uuid, **{f"b_{k}": v for k, v in changes.items()}})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         current = get_by_uuid(session, uuid)
         raise exception.UnexpectedTaskState(
             expected=expected, actual=(current.vm_state, current.task_state))
     return changes
+
+
+_UPDATES: dict[tuple[Any, ...], Any] = {}
+
+
+def _update_statement(expected: tuple[Any, ...], columns: tuple[str, ...]) -> Any:
+    """The UPDATE of ``columns`` guarded by ``expected`` states, built once per shape.
+
+    NOTE: building an UPDATE and its cache key costs several times what running it does
+    on SQLite, and a server goes through a handful of shapes only.
+    """
+    cache_key = (expected, columns)
+    stmt = _UPDATES.get(cache_key)
+    if stmt is None:
+        t = _table(models.Instance)
+        stmt = update(t).where(t.c.uuid == bindparam("b_uuid"), t.c.deleted == 0)
+        for kind, states in expected:
+            stmt = stmt.where(_in_or_null(t.c.task_state if kind == "task" else t.c.vm_state,
+                                          states))
+        stmt = stmt.values({c: bindparam(f"b_{c}") for c in columns})
+        _UPDATES[cache_key] = stmt
+    return stmt
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -468,84 +490,6 @@ def soft_delete(session: Session, uuid: str) -> None:
                   models.InstanceExtra, models.InstanceInfoCache):
         session.execute(update(model).where(model.instance_uuid == uuid)
                         .values(deleted=model.id, deleted_at=now))
-
-
-def usage_on_host(session: Session, host: str) -> tuple[int, int, int, int]:
-    """(servers, vcpus, memory_mb, disk_gb) that ``host`` accounts, hidden servers included.
-
-    A server being moved counts on both ends, as Nova's resource tracker does: its old
-    flavor on the source and its new one on the destination, until the migration is
-    confirmed, reverted or fails (so a server in VERIFY_RESIZE uses both hosts).
-    """
-    from sqlalchemy import func
-
-    from cirrus.objects.states import MIGRATION_DONE, MigrationStatus
-
-    mig = models.Migration
-    moving = session.execute(
-        select(mig.instance_uuid, mig.source_compute, mig.dest_compute, mig.status)
-        .where(or_(mig.source_compute == host, mig.dest_compute == host), mig.deleted == 0,
-               mig.status.notin_([s.value for s in MIGRATION_DONE]))).all()
-    moving_uuids = {r.instance_uuid for r in moving}
-    m = models.Instance
-    row = session.execute(
-        select(func.count(m.id), func.coalesce(func.sum(m.vcpus), 0),
-               func.coalesce(func.sum(m.memory_mb), 0),
-               func.coalesce(func.sum(m.root_gb + m.ephemeral_gb), 0))
-        .where(m.host == host, m.deleted == 0, m.uuid.notin_(moving_uuids))
-    ).one()
-    totals = [int(row[0]), int(row[1]), int(row[2]), int(row[3])]
-    counted: set[str] = set()
-    flavors = _live_flavors(session, moving_uuids)
-    for r in moving:
-        if r.instance_uuid not in flavors:
-            continue
-        cur, old, new, where = flavors[r.instance_uuid]
-        sides = [old or cur] if r.source_compute == host else []
-        # A revert whose destination is already clean has sent the server back.
-        left = r.status == MigrationStatus.REVERTING and where != r.dest_compute
-        if r.dest_compute == host and not left:
-            sides.append(new or cur)
-        for flavor in sides:
-            if flavor is not None:
-                totals[1] += flavor.vcpus
-                totals[2] += flavor.memory_mb
-                totals[3] += flavor.root_gb + flavor.ephemeral_gb
-        if r.instance_uuid not in counted:
-            counted.add(r.instance_uuid)
-            totals[0] += 1
-    return totals[0], totals[1], totals[2], totals[3]
-
-
-def _live_flavors(session: Session, uuids: Iterable[str]) -> dict[
-        str, tuple[FlavorSpec | None, FlavorSpec | None, FlavorSpec | None, str | None]]:
-    """(current, old, new flavor, host) of each live server among ``uuids``."""
-    ex, m = models.InstanceExtra, models.Instance
-    out = {}
-    for row in session.execute(
-            select(ex.instance_uuid, ex.flavor, m.host).join(m, m.uuid == ex.instance_uuid)
-            .where(ex.instance_uuid.in_(list(uuids)), m.deleted == 0)):
-        values = json.loads(row.flavor or "{}")
-        out[row.instance_uuid] = (_spec(values.get("cur")), _spec(values.get("old")),
-                                  _spec(values.get("new")), row.host)
-    return out
-
-
-def count_by_project(session: Session, project_id: str) -> tuple[int, int, int]:
-    """(instances, vcpus, memory_mb) used by a project's live servers in this cell.
-
-    The hidden copy a cross-cell move keeps in the other cell is not counted: the server
-    uses the project's quota once.
-    """
-    from sqlalchemy import func
-
-    m = models.Instance
-    row = session.execute(
-        select(func.count(m.id), func.coalesce(func.sum(m.vcpus), 0),
-               func.coalesce(func.sum(m.memory_mb), 0))
-        .where(m.project_id == project_id, m.deleted == 0, m.hidden.is_(False))
-    ).one()
-    return int(row[0]), int(row[1]), int(row[2])
 
 
 def uuids_on_hosts(session: Session, hosts: Iterable[str]) -> dict[str, set[str]]:

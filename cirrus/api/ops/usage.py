@@ -5,7 +5,7 @@ import dataclasses
 from cirrus.api.common import APIState
 from cirrus.context import CellFailure, RequestContext, scatter_gather
 from cirrus.objects import build_request as br_obj
-from cirrus.objects import instance as instance_obj
+from cirrus.objects import instance_usage as usage_obj
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,7 +24,7 @@ def project_usage(state: APIState, ctx: RequestContext, project_id: str) -> Usag
     def _count(cctx: RequestContext) -> tuple[int, int, int]:
         assert cctx.cell is not None
         with runtime.cell_reader(cctx.cell) as s:
-            return instance_obj.count_by_project(s, project_id)
+            return usage_obj.count_by_project(s, project_id)
 
     results = scatter_gather(ctx, runtime.cells(), float(runtime.conf.api.list_cell_timeout),
                              _count, state.pool)
@@ -34,8 +34,5 @@ def project_usage(state: APIState, ctx: RequestContext, project_id: str) -> Usag
             continue
         instances, cores, ram = instances + value[0], cores + value[1], ram + value[2]
     with runtime.api_reader() as s:
-        for br in br_obj.get_all(s, project_id):
-            instances += 1
-            cores += int(br.instance.get("vcpus") or 0)
-            ram += int(br.instance.get("memory_mb") or 0)
-    return Usage(instances, cores, ram)
+        pending = br_obj.usage(s, project_id)
+    return Usage(instances + pending[0], cores + pending[1], ram + pending[2])

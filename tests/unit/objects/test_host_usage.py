@@ -7,6 +7,7 @@ import pytest
 from cirrus.db.engine import EngineRegistry
 from cirrus.db.migration import upgrade
 from cirrus.objects import instance as instance_obj
+from cirrus.objects import instance_usage as usage_obj
 from cirrus.objects import migration as migration_obj
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.states import MigrationStatus as M
@@ -47,16 +48,16 @@ def _move(session, inst, dest, status_path):
 
 def test_server_without_move_counts_on_its_host_only(session):
     _server(session, "h1")
-    assert instance_obj.usage_on_host(session, "h1") == (1, 1, 512, 1)
-    assert instance_obj.usage_on_host(session, "h2") == (0, 0, 0, 0)
+    assert usage_obj.usage_on_host(session, "h1") == (1, 1, 512, 1)
+    assert usage_obj.usage_on_host(session, "h2") == (0, 0, 0, 0)
 
 
 def test_claimed_move_counts_old_on_source_and_new_on_dest(session):
     inst = _server(session, "h1")
     instance_obj.set_flavors(session, inst.uuid, TINY, None, SMALL)
     _move(session, inst, "h2", [])
-    assert instance_obj.usage_on_host(session, "h1") == (1, 1, 512, 1)
-    assert instance_obj.usage_on_host(session, "h2") == (1, 1, 2048, 20)
+    assert usage_obj.usage_on_host(session, "h1") == (1, 1, 512, 1)
+    assert usage_obj.usage_on_host(session, "h2") == (1, 1, 2048, 20)
 
 
 def test_verify_resize_counts_on_both_hosts(session):
@@ -64,15 +65,15 @@ def test_verify_resize_counts_on_both_hosts(session):
     instance_obj.set_flavors(session, inst.uuid, SMALL, TINY, SMALL)
     instance_obj.set_fields(session, inst.uuid, host="h2", memory_mb=2048, root_gb=20)
     _move(session, inst, "h2", [M.MIGRATING, M.POST_MIGRATING, M.FINISHED])
-    assert instance_obj.usage_on_host(session, "h1") == (1, 1, 512, 1)
-    assert instance_obj.usage_on_host(session, "h2") == (1, 1, 2048, 20)
+    assert usage_obj.usage_on_host(session, "h1") == (1, 1, 512, 1)
+    assert usage_obj.usage_on_host(session, "h2") == (1, 1, 2048, 20)
 
 
 def test_same_host_move_counts_both_flavors_once_per_server(session):
     inst = _server(session, "h1")
     instance_obj.set_flavors(session, inst.uuid, SMALL, TINY, SMALL)
     _move(session, inst, "h1", [M.MIGRATING, M.POST_MIGRATING, M.FINISHED])
-    assert instance_obj.usage_on_host(session, "h1") == (1, 2, 2560, 21)
+    assert usage_obj.usage_on_host(session, "h1") == (1, 2, 2560, 21)
 
 
 @pytest.mark.parametrize("end", [[M.FINISHED, M.CONFIRMING, M.CONFIRMED],
@@ -81,5 +82,5 @@ def test_settled_move_counts_only_where_the_server_is(session, end):
     inst = _server(session, "h2", SMALL)
     _move(session, inst, "h2", [M.MIGRATING, M.POST_MIGRATING, *end]
           if end != [M.ERROR] else end)
-    assert instance_obj.usage_on_host(session, "h2") == (1, 1, 2048, 20)
-    assert instance_obj.usage_on_host(session, "h1") == (0, 0, 0, 0)
+    assert usage_obj.usage_on_host(session, "h2") == (1, 1, 2048, 20)
+    assert usage_obj.usage_on_host(session, "h1") == (0, 0, 0, 0)
