@@ -68,6 +68,8 @@ def start(session: Session, instance_uuid: str, action: str, request_id: str,
     session.add(models.InstanceAction(
         action=action, instance_uuid=instance_uuid, request_id=request_id, user_id=user_id,
         project_id=project_id, start_time=now, updated_at=now))
+    # Events are looked up with Core statements, which do not flush the session.
+    session.flush()
 
 
 _ACTIONS = cast(Table, models.InstanceAction.__table__)
@@ -176,14 +178,22 @@ def event(sessions: Callable[[], AbstractContextManager[Session]], instance_uuid
     try:
         with sessions() as s:
             ids = event_start(s, instance_uuid, request_id, name, host)
+            started_in = s.get_bind()
     except exception.NotFound:
         yield
         return
+
+    def _finish(error: BaseException | None) -> None:
+        with sessions() as s:
+            if s.get_bind() is started_in:
+                finish_event(s, ids, error)
+            else:
+                # The server moved cells meanwhile; its copied rows have other ids there.
+                event_finish(s, instance_uuid, request_id, name, error)
+
     try:
         yield
     except BaseException as exc:
-        with sessions() as s:
-            finish_event(s, ids, exc)
+        _finish(exc)
         raise
-    with sessions() as s:
-        finish_event(s, ids, None)
+    _finish(None)

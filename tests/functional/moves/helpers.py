@@ -14,7 +14,7 @@ from cirrus.objects import move_journal as journal_obj
 from cirrus.objects import request_spec as spec_obj
 from cirrus.objects.states import MigrationStatus
 from cirrus.testing import invariants
-from cirrus.testing.waiters import wait_for
+from cirrus.testing.waiters import Timeout, wait_for
 from tests.functional import helpers
 
 CELL1 = ("cell1-host1", "cell1-host2")
@@ -96,13 +96,26 @@ def migrations_of(cloud, admin, server_id, version="2.80", query=""):
     return resp.json()["migrations"]
 
 
-def events_of(cloud, admin, server_id, request_id):
-    """(action name, {event name: result}) of one instance action."""
-    resp = helpers.raw(cloud, admin, "GET",
-                       f"/servers/{server_id}/os-instance-actions/{request_id}")
-    assert resp.status_code == 200, resp.text
-    action = resp.json()["instanceAction"]
-    return action["action"], {e["event"]: e["result"] for e in action["events"]}
+def events_of(cloud, admin, server_id, request_id, timeout=10.0):
+    """(action name, {event name: result}) of one instance action, once every event ended.
+
+    A service finishes its event after the notification and the state change a test
+    waits for, so a read right after them can still see an event with no result.
+    """
+    def _read():
+        resp = helpers.raw(cloud, admin, "GET",
+                           f"/servers/{server_id}/os-instance-actions/{request_id}")
+        assert resp.status_code == 200, resp.text
+        action = resp.json()["instanceAction"]
+        return action["action"], {e["event"]: e["result"] for e in action["events"]}
+
+    def _ended():
+        got = _read()
+        return got if None not in got[1].values() else None
+
+    with contextlib.suppress(Timeout):
+        return wait_for(_ended, timeout, what="every event ended")
+    return _read()
 
 
 def show(cloud, conn, server_id):
