@@ -122,6 +122,28 @@ class TokenTranslator:
         return self._app(environ, start_response)  # type: ignore[no-any-return]
 
 
+def _pool_sqlite_connections(engine: Any) -> None:
+    """Keep placement's SQLite connections open between requests.
+
+    oslo.db gives a SQLite file NullPool, so every transaction (and each of placement's
+    independent inner transactions) opens a new connection and re-runs its set-up
+    pragmas: about a dozen per allocation claim and release. A small pool of the same
+    connections, with the same connect events, removes that. Requests are serialized on
+    SQLite (``_Serialized``), so the pool only ever lends as many connections as one
+    request nests transactions; no ping is needed for a local file.
+    """
+    from sqlalchemy import pool
+
+    old = engine.pool
+    if not isinstance(old, pool.NullPool):
+        return
+    engine.pool = pool.QueuePool(
+        old._creator, pool_size=4, max_overflow=8, recycle=old._recycle, echo=old.echo,
+        reset_on_return=old._reset_on_return, pre_ping=False, _dispatch=old.dispatch,
+        dialect=old._dialect)
+    old.dispose()
+
+
 def load_placement(connection: str) -> Any:
     """The placement WSGI app on ``connection`` (once per process: placement's DB setup is)."""
     global _APP
@@ -133,7 +155,10 @@ def load_placement(connection: str) -> Any:
             _speed_up_validation()
             db_api.configure(pconf)
             app = deploy.loadapp(pconf)
-            _APP = _Serialized(app) if connection.startswith("sqlite") else app
+            if connection.startswith("sqlite"):
+                _pool_sqlite_connections(db_api.get_placement_engine())
+                app = _Serialized(app)
+            _APP = app
         return _APP
 
 
