@@ -111,7 +111,7 @@ class CrossCellMover:
     def close(self, move: cc.CrossCellMove, state: State) -> None:
         """End the journal entry of an operation."""
         with self._runtime.api_session() as s:
-            journal_obj.finish(s, move.journal_id, state)
+            journal_obj.finish(s, move.journal_id, state, steps=move.steps)
 
     # -- the three operations ----------------------------------------------------------
 

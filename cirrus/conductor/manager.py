@@ -106,10 +106,9 @@ class ComputeTaskManager:
             return self._runtime.cell_session(self._mapped_cell(instance_uuid, cell))
 
         try:
-            with (action_obj.event(sessions, instance_uuid, ctxt.request_id,
-                                   "conductor_migrate_server", self._host),
-                  action_obj.event(sessions, instance_uuid, ctxt.request_id,
-                                   "cold_migrate", self._host)):
+            with action_obj.events(sessions, instance_uuid, ctxt.request_id,
+                                   ("conductor_migrate_server", "cold_migrate"),
+                                   self._host):
                 self._cold_migrate(ctxt, cell, instance_uuid, flavor, request_spec, host)
         except exception.CrossCellMoveAbandoned:
             LOG.warning("Left the move of %s to the next superconductor", instance_uuid)

@@ -3,7 +3,7 @@
 import dataclasses
 import datetime
 import traceback as tb
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, cast
 
@@ -175,9 +175,23 @@ def event(sessions: Callable[[], AbstractContextManager[Session]], instance_uuid
 
     A request without a recorded action (an internal or periodic call) runs unrecorded.
     """
+    with events(sessions, instance_uuid, request_id, (name,), host):
+        yield
+
+
+@contextmanager
+def events(sessions: Callable[[], AbstractContextManager[Session]], instance_uuid: str,
+           request_id: str, names: Sequence[str], host: str | None) -> Iterator[None]:
+    """``event`` for several events around one step: one transaction to start them all,
+    one to finish them all. ``sessions`` names the server's cell at the time of the call.
+    """
     try:
         with sessions() as s:
-            ids = event_start(s, instance_uuid, request_id, name, host)
+            action = _action_id(s, instance_uuid, request_id)
+            now = utcnow()
+            ids = [_insert_event(s, {"action_id": action, "event": name, "start_time": now,
+                                     "host": host}) for name in names]
+            s.execute(_TOUCH, {"b_action": action, "updated_at": now})
             started_in = s.get_bind()
     except exception.NotFound:
         yield
@@ -186,9 +200,11 @@ def event(sessions: Callable[[], AbstractContextManager[Session]], instance_uuid
     def _finish(error: BaseException | None) -> None:
         with sessions() as s:
             if s.get_bind() is started_in:
-                finish_event(s, ids, error)
-            else:
-                # The server moved cells meanwhile; its copied rows have other ids there.
+                for event_id in ids:
+                    finish_event(s, (action, event_id), error)
+                return
+            # The server moved cells meanwhile; its copied rows have other ids there.
+            for name in names:
                 event_finish(s, instance_uuid, request_id, name, error)
 
     try:

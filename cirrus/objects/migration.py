@@ -248,10 +248,6 @@ def get_all(
     return [_from_row(r) for r in session.execute(query).mappings()]
 
 
-def _read_status(session: Session, migration_id: int) -> MigrationStatus:
-    return get_by_id(session, migration_id).status
-
-
 def transition(
     session: Session, migration_id: int, to: MigrationStatus, **other_changes: Any,
 ) -> Migration:
@@ -270,26 +266,34 @@ def transition(
         ConcurrentUpdate: the status changed between the read and the write.
     """
     changes = _checked_changes(other_changes)
-    _swap(session, migration_id, _read_status(session, migration_id), MigrationStatus(to),
-          changes)
-    return get_by_id(session, migration_id)
+    current = get_by_id(session, migration_id)
+    to = MigrationStatus(to)
+    # The row cannot change after the swap inside this transaction, so no re-read.
+    now = _swap(session, migration_id, current.status, to, changes)
+    return dataclasses.replace(current, status=to, updated_at=now, **changes)
 
 
 def _swap(session: Session, migration_id: int, current: MigrationStatus,
-          to: MigrationStatus, changes: dict[str, Any]) -> None:
-    """The compare-and-swap write of one allowed transition from ``current``."""
+          to: MigrationStatus, changes: dict[str, Any]) -> datetime.datetime:
+    """The compare-and-swap write of one allowed transition from ``current``.
+
+    Returns:
+        The ``updated_at`` written.
+    """
     try:
         states.check_transition(current, to)
     except ValueError:
         raise exception.InvalidMigrationTransition(
             id=migration_id, old=current, new=to) from None
     m = models.Migration
+    now = utcnow()
     result = session.execute(
         sa.update(m)
         .where(m.id == migration_id, m.status == current.value, m.deleted == 0)
-        .values(status=to.value, updated_at=utcnow(), **changes))
+        .values(status=to.value, updated_at=now, **changes))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise exception.ConcurrentUpdate(what=f"migration {migration_id}")
+    return now
 
 
 def walk_to(session: Session, migration_id: int, to: MigrationStatus) -> Migration:
@@ -308,11 +312,11 @@ def walk_to(session: Session, migration_id: int, to: MigrationStatus) -> Migrati
     if not path:
         return current
     # Each hop is still a checked compare-and-swap; only the re-reads between hops go.
-    status = current.status
+    status, now = current.status, current.updated_at
     for nxt in path:
-        _swap(session, migration_id, status, nxt, {})
+        now = _swap(session, migration_id, status, nxt, {})
         status = nxt
-    return get_by_id(session, migration_id)
+    return dataclasses.replace(current, status=status, updated_at=now)
 
 
 def update(session: Session, migration_id: int, **changes: Any) -> Migration:

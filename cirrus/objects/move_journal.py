@@ -127,10 +127,14 @@ def write(session: Session, entry_id: int, *, steps: list[dict[str, str]] | None
                     .values(**values))
 
 
-def finish(session: Session, entry_id: int, state: State) -> None:
-    """Close an entry: ``done``, ``rolled-back`` or ``failed``."""
+def finish(session: Session, entry_id: int, state: State,
+           steps: list[dict[str, str]] | None = None) -> None:
+    """Close an entry: ``done``, ``rolled-back`` or ``failed`` (with the owner's steps)."""
+    values: dict[str, Any] = {"state": state, "updated_at": utcnow()}
+    if steps is not None:
+        values["steps"] = json.dumps(steps)
     session.execute(update(models.MoveJournal).where(models.MoveJournal.id == entry_id)
-                    .values(state=state, updated_at=utcnow()))
+                    .values(**values))
 
 
 def get(session: Session, entry_id: int) -> Entry:

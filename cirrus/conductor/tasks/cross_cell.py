@@ -81,15 +81,24 @@ class CrossCellMove:
 
     def record(self, name: str, status: str,
                state: journal_obj.State | None = None) -> None:
-        """Journal a step's status (``started``, ``done``, ``rolled-back``).
+        """Journal a step's status (``started``, ``rolled-back``) before it acts.
 
         The superconductor running the operation is the entry's only writer, so its copy
         of the steps is written as a whole: one UPDATE, no read.
         """
-        self.steps = [s for s in self.steps if s["name"] != name]
-        self.steps.append({"name": name, "status": status})
+        self.note(name, status)
         with self.runtime.api_session() as s:
             journal_obj.write(s, self.journal_id, steps=self.steps, step=name, state=state)
+
+    def note(self, name: str, status: str) -> None:
+        """Set a step's status in this copy only; the next journal write carries it.
+
+        "done" needs no write of its own: recovery undoes every step that *started*
+        (rollbacks are idempotent) unless the mapping flipped, so a step whose "done"
+        was not yet written is handled exactly as one that crashed just before it.
+        """
+        self.steps = [s for s in self.steps if s["name"] != name]
+        self.steps.append({"name": name, "status": status})
 
     @contextmanager
     def source_db(self) -> Iterator[Session]:
@@ -157,11 +166,11 @@ class Journaled(Task[Any]):
         return self._step.name
 
     def execute(self) -> Any:
-        """Journal, run, journal."""
+        """Journal, run, mark done (written with the next step's record or the close)."""
         self._move.record(self.name, "started")
         self._begun = True
         result = self._step.execute()
-        self._move.record(self.name, "done")
+        self._move.note(self.name, "done")
         return result
 
     def rollback(self, result: Any, error: BaseException) -> None:

@@ -221,15 +221,15 @@ def test_illegal_transitions_are_refused(session, start, to):
 
 def test_concurrent_change_loses_the_compare_and_swap(session, monkeypatch):
     mig = _make(session, status=M.FINISHED)
-    real_read = migration_obj._read_status
+    real_read = migration_obj.get_by_id
 
     def read_then_race(sess, mig_id):
-        status = real_read(sess, mig_id)
+        read = real_read(sess, mig_id)
         # Another service confirms the migration between our read and our write.
         _raw_status(sess, mig_id, M.CONFIRMING.value)
-        return status
+        return read
 
-    monkeypatch.setattr(migration_obj, "_read_status", read_then_race)
+    monkeypatch.setattr(migration_obj, "get_by_id", read_then_race)
     with pytest.raises(exception.ConcurrentUpdate, match=f"migration {mig.id}"):
         migration_obj.transition(session, mig.id, M.REVERTING, dest_compute="host9")
     after = migration_obj.get_by_id(session, mig.id)
@@ -273,3 +273,13 @@ def test_update_refuses_status(session):
 def test_update_of_missing_migration(session):
     with pytest.raises(exception.MigrationNotFound):
         migration_obj.update(session, 404, dest_compute="host2")
+
+
+def test_what_a_transition_returns_is_what_a_read_gives(session):
+    mig = _make(session, status=M.PRE_MIGRATING)
+    got = migration_obj.transition(session, mig.id, M.MIGRATING, dest_compute="host9",
+                                   dest_node="node9")
+    assert got == migration_obj.get_by_id(session, mig.id)
+    walked = migration_obj.walk_to(session, mig.id, M.FINISHED)
+    assert walked == migration_obj.get_by_id(session, mig.id)
+    assert walked.status == M.FINISHED
