@@ -105,6 +105,18 @@ class QuotaExceeded(Forbidden):
                "%(allowed)s %(overs)s")
 
 
+class OnsetFileLimitExceeded(Forbidden):
+    msg_fmt = "Personality file limit exceeded"
+
+
+class OnsetFilePathLimitExceeded(OnsetFileLimitExceeded):
+    msg_fmt = "Personality file path exceeds maximum %(allowed)s"
+
+
+class OnsetFileContentLimitExceeded(OnsetFileLimitExceeded):
+    msg_fmt = "Personality file content exceeds maximum %(allowed)s"
+
+
 class NoValidHost(CirrusException):
     msg_fmt = "No valid host was found. %(reason)s"
     code = 500

@@ -180,7 +180,7 @@ class CrossCellManager:
 
     def _spawn(self, inst: Instance, flavor: FlavorSpec, snapshot_id: str | None) -> None:
         c = self._c
-        guest = rb.guest_of(inst, flavor, snapshot_id)
+        guest = c.guest(inst, flavor, snapshot_id)
         c.driver.spawn(guest, {"id": snapshot_id} if snapshot_id else {})
         if rb.old_vm_state(inst) == VmState.STOPPED:
             c.driver.power_off(inst.uuid)
@@ -258,7 +258,7 @@ class CrossCellManager:
             rb.give_back_or_fail(c.runtime, inst, mig)
             network.activate_bindings(c.runtime, inst.uuid, c.host)
             power_on = rb.old_vm_state(inst) != VmState.STOPPED
-            c.driver.finish_revert_migration(rb.guest_of(inst, old), power_on=power_on)
+            c.driver.finish_revert_migration(c.guest(inst, old), power_on=power_on)
             self._transition(mig, _M.REVERTED)
             with c.runtime.cell_session(c.cell) as s:
                 instance_obj.set_flavors(s, inst.uuid, old, None, None)

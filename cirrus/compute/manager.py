@@ -12,7 +12,7 @@ with warnings.catch_warnings():
 from sqlalchemy.orm import Session
 
 from cirrus import exception
-from cirrus.compute import network, recovery, rollback
+from cirrus.compute import config_drive, network, recovery, rollback
 from cirrus.compute.cross_cell import CrossCellManager
 from cirrus.compute.drivers.base import ComputeDriver, GuestSpec
 from cirrus.compute.move import MoveManager
@@ -26,6 +26,7 @@ from cirrus.objects import instance as instance_obj
 from cirrus.objects import instance_action as action_obj
 from cirrus.objects import migration as migration_obj
 from cirrus.objects.cell_mapping import CellMapping
+from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.instance import Instance
 from cirrus.objects.states import (
     MigrationStatus,
@@ -80,6 +81,16 @@ class ComputeManager:
     def _save(self, inst: Instance, **changes: Any) -> Instance:
         with self._session() as s:
             return instance_obj.save(s, inst, **changes)
+
+    def guest(self, inst: Instance, flavor: FlavorSpec,
+              image_id: str | None = None) -> GuestSpec:
+        """The driver's view of ``inst`` here, its config drive built from the records."""
+        drive = None
+        if config_drive.required_by(inst, self.runtime.conf.force_config_drive):
+            with self.runtime.cell_reader(self.cell) as s:
+                files = instance_obj.injected_files(s, inst.uuid)
+            drive = config_drive.build(inst, files)
+        return rollback.guest_of(inst, flavor, image_id, drive)
 
     def _set(self, uuid: str, **changes: Any) -> None:
         with self._session() as s:
@@ -141,16 +152,16 @@ class ComputeManager:
         vifs = network.allocate_for_instance(
             self.runtime, inst.uuid, inst.project_id or "", self.host,
             inst.availability_zone or "nova", requested_networks) if requested_networks else []
+        # As Nova, a drive forced by the host or the image shows in the server's record.
+        drive = ({"config_drive": "True"} if config_drive.required_by(
+            inst, self.runtime.conf.force_config_drive) else {})
         with self._session() as s:
             instance_obj.set_network_info(s, inst.uuid, vifs)
             inst = instance_obj.save(s, inst, expected_task_state=TaskState.NETWORKING,
-                                     task_state=TaskState.SPAWNING)
+                                     task_state=TaskState.SPAWNING, **drive)
         inst.network_info = list(vifs)
         assert inst.flavor is not None
-        guest = GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid,
-                          flavor=inst.flavor, image_id=inst.image_ref,
-                          network_info=tuple(vifs))
-        self.driver.spawn(guest, image)
+        self.driver.spawn(self.guest(inst, inst.flavor), image)
         return self._save(
             inst, expected_task_state=TaskState.SPAWNING, vm_state=VmState.ACTIVE,
             task_state=None, power_state=self.driver.get_power_state(inst.uuid),

@@ -259,7 +259,7 @@ class MoveManager:
         network.bind_to_host(c.runtime, inst.uuid, c.host)
         resize_disk = (old.root_gb, old.ephemeral_gb, old.swap) != (
             new.root_gb, new.ephemeral_gb, new.swap)
-        c.driver.finish_migration(rb.guest_of(inst, new), resize_disk,
+        c.driver.finish_migration(c.guest(inst, new), resize_disk,
                                   power_on=rb.old_vm_state(inst) != VmState.STOPPED)
         self._transition(mig, _M.FINISHED)
         return c._save(inst, expected_task_state=TaskState.RESIZE_FINISH,
@@ -369,7 +369,7 @@ class MoveManager:
         rb.give_back_or_fail(c.runtime, inst, mig)
         network.bind_to_host(c.runtime, inst.uuid, c.host)
         power_on = rb.old_vm_state(inst) != VmState.STOPPED
-        c.driver.finish_revert_migration(rb.guest_of(inst, old), power_on=power_on)
+        c.driver.finish_revert_migration(c.guest(inst, old), power_on=power_on)
         self._transition(mig, _M.REVERTED)
         return self._settle(
             inst, VmState.ACTIVE if power_on else VmState.STOPPED,

@@ -67,11 +67,15 @@ def give_back_or_fail(runtime: Runtime, inst: Instance, migration: Migration) ->
             source=migration.uuid, target=inst.uuid, error=str(exc)) from exc
 
 
-def guest_of(inst: Instance, flavor: FlavorSpec, image_id: str | None = None) -> GuestSpec:
-    """What the driver needs to run ``inst`` with ``flavor`` (from ``image_id`` if given)."""
+def guest_of(inst: Instance, flavor: FlavorSpec, image_id: str | None = None,
+             drive: tuple[tuple[str, bytes], ...] | None = None) -> GuestSpec:
+    """What the driver needs to run ``inst`` with ``flavor`` (from ``image_id`` if given).
+
+    ``drive`` is the config drive (``ComputeManager.guest`` builds it from the records).
+    """
     return GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid, flavor=flavor,
                      image_id=image_id or inst.image_ref,
-                     network_info=tuple(inst.network_info))
+                     network_info=tuple(inst.network_info), config_drive=drive)
 
 
 def abort_move(runtime: Runtime, cell: CellMapping, inst: Instance, migration: Migration,

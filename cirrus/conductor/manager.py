@@ -247,7 +247,8 @@ class ComputeTaskManager:
             inst = instance_obj.create(
                 s, values, flavor, metadata=values.pop("metadata", {}),
                 system_metadata=values.pop("system_metadata", {}), tags=br.tags,
-                keypairs=values.pop("keypairs", []))
+                keypairs=values.pop("keypairs", []),
+                injected_files=[tuple(f) for f in values.pop("injected_files", [])])
             action_obj.start(s, inst.uuid, action_obj.CREATE, ctxt.request_id,
                              ctxt.user_id, ctxt.project_id)
         return inst

@@ -41,6 +41,8 @@ OPTS = [
         help="Availability zone for servers that ask for none; unset means any zone.",
     ),
     cfg.StrOpt("compute_driver", default="fake", help="Virt driver: fake or local."),
+    cfg.BoolOpt("force_config_drive", default=False,
+                help="Give every server a config drive, whether it asked for one or not."),
     cfg.IntOpt(
         "report_interval",
         default=10,

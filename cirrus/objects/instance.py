@@ -1,5 +1,6 @@
 """Servers in a cell database, with the rows that hang off them loaded in bulk."""
 
+import base64
 import dataclasses
 import datetime
 import json
@@ -114,14 +115,17 @@ def create(
     system_metadata: dict[str, str] | None = None,
     tags: Sequence[str] = (),
     keypairs: list[dict[str, Any]] | None = None,
+    injected_files: Sequence[tuple[str, str]] = (),
 ) -> Instance:
-    """Insert a server and its related rows."""
+    """Insert a server and its related rows (``injected_files``: path, base64 contents)."""
     row = models.Instance(**{k: v for k, v in values.items() if k in _COLUMNS})
     session.add(row)
     session.flush()
     session.add(models.InstanceExtra(
         instance_uuid=row.uuid, flavor=_flavors_json(flavor, None, None),
         keypairs=json.dumps(keypairs or []),
+        injected_files=json.dumps([list(f) for f in injected_files]) if injected_files
+        else None,
     ))
     session.add(models.InstanceInfoCache(instance_uuid=row.uuid, network_info="[]"))
     for k, v in (metadata or {}).items():
@@ -132,6 +136,16 @@ def create(
         session.add(models.Tag(resource_id=row.uuid, tag=tag))
     session.flush()
     return get_by_uuid(session, row.uuid)
+
+
+def injected_files(session: Session, uuid: str) -> list[tuple[str, bytes]]:
+    """The personality files of a server: (path, contents), in the order given at boot.
+
+    Read on its own, not with the server, because only building a config drive needs it.
+    """
+    raw = session.scalar(select(models.InstanceExtra.injected_files)
+                         .where(models.InstanceExtra.instance_uuid == uuid))
+    return [(path, base64.b64decode(data)) for path, data in json.loads(raw or "[]")]
 
 
 def _table(model: Any) -> Any:

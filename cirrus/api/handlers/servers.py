@@ -241,6 +241,8 @@ def _create_request(body: dict[str, Any], req: falcon.Request) -> create_ops.Cre
         block_devices=tuple(server.get("block_device_mapping_v2") or ()), hints=hints,
         admin_pass=server.get("adminPass"),
         disk_config=server.get("OS-DCF:diskConfig", "MANUAL"),
+        personality=tuple((str(f.get("path", "")), str(f.get("contents", "")))
+                          for f in server.get("personality") or ()),
     )
 
 

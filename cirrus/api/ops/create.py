@@ -5,6 +5,7 @@ import binascii
 import dataclasses
 import secrets
 import uuid as uuidlib
+from collections.abc import Sequence
 from typing import Any
 
 from cirrus import exception
@@ -14,6 +15,7 @@ from cirrus.context import RequestContext
 from cirrus.objects import build_request as br_obj
 from cirrus.objects import flavor as flavor_obj
 from cirrus.objects import instance_mapping as im_obj
+from cirrus.objects import quota
 from cirrus.objects import request_spec as spec_obj
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.request_spec import ImageMeta, RequestSpec
@@ -44,6 +46,8 @@ class CreateRequest:
     hints: dict[str, Any] = dataclasses.field(default_factory=dict)
     admin_pass: str | None = None
     disk_config: str = "MANUAL"
+    personality: tuple[tuple[str, str], ...] = ()
+    """(path, base64 contents) of the files to inject (up to 2.56)."""
 
 
 def flavor_id_from_ref(ref: str) -> str:
@@ -163,6 +167,30 @@ def _check_user_data(data: str | None) -> None:
         raise exception.Invalid("User data needs to be valid base 64.") from None
 
 
+def _check_personality(state: APIState, ctx: RequestContext,
+                       files: Sequence[tuple[str, str]]) -> None:
+    """The project's injected-file limits, as Nova checks them (on decoded contents)."""
+    if not files:
+        return
+    with state.runtime.api_reader() as s:
+        limits = quota.limits_for(s, ctx.project_id or "")
+
+    def over(resource: str, value: int) -> bool:
+        allowed = limits[resource]
+        return 0 <= allowed < value
+
+    if over("injected_files", len(files)):
+        raise exception.OnsetFileLimitExceeded()
+    for path, contents in files:
+        if over("injected_file_path_bytes", len(path.encode("utf-8"))):
+            raise exception.OnsetFilePathLimitExceeded(
+                allowed=limits["injected_file_path_bytes"])
+        if over("injected_file_content_bytes",
+                len(base64.decodebytes(contents.encode("utf-8")))):
+            raise exception.OnsetFileContentLimitExceeded(
+                allowed=limits["injected_file_content_bytes"])
+
+
 def create_servers(state: APIState, ctx: RequestContext,
                    req: CreateRequest) -> list[tuple[str, str]]:
     """Accept a create request; returns (server uuid, admin password) per server.
@@ -180,6 +208,7 @@ def create_servers(state: APIState, ctx: RequestContext,
     forced = _forced_host(state, ctx, req.availability_zone)
     keypair = _keypair(state, ctx, req.key_name)
     _check_user_data(req.user_data)
+    _check_personality(state, ctx, req.personality)
     _check_quota(state, ctx, flavor, req.max_count)
     group = server_groups.group_for_boot(state, ctx, req.hints, req.max_count)
     reservation = f"r-{secrets.token_hex(4)}"
@@ -235,7 +264,7 @@ def _instance_values(ctx: RequestContext, req: CreateRequest, uuid: str, name: s
         "access_ip_v6": req.access_ip_v6, "auto_disk_config": req.disk_config == "AUTO",
         "metadata": dict(req.metadata), "system_metadata": sysmeta,
         "keypairs": [keypair] if keypair else [], "progress": 0,
-        "flavor": flavor.to_dict(),
+        "flavor": flavor.to_dict(), "injected_files": [list(f) for f in req.personality],
     }
 
 

@@ -55,7 +55,11 @@ CREATE_V2_1: dict[str, Any] = {
                     "type": "object", "properties": {"name": {"type": "string"}},
                     "additionalProperties": False}},
                 "user_data": {"type": "string", "maxLength": 65535},
-                "personality": {"type": "array"},
+                "personality": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {"path": {"type": "string"},
+                                   "contents": {"type": "string", "format": "base64"}},
+                    "additionalProperties": False}},
             },
             "required": ["name", "flavorRef"],
             "additionalProperties": False,

@@ -1,5 +1,7 @@
 """jsonschema validation with Nova's error messages; validators are built once."""
 
+import base64
+import binascii
 from typing import Any
 
 import jsonschema
@@ -7,10 +9,22 @@ import jsonschema
 from cirrus import exception
 
 
+def _is_base64(instance: object) -> bool:
+    # As lenient as Nova (a decoder that skips stray characters), so that what one
+    # accepts the other does too.
+    if isinstance(instance, str):
+        base64.decodebytes(instance.encode("utf-8"))
+    return True
+
+
+_FORMATS = jsonschema.FormatChecker()
+_FORMATS.checks("base64", raises=(binascii.Error, ValueError))(_is_base64)
+
+
 def validator(schema: dict[str, Any]) -> jsonschema.Draft4Validator:
     """A validator for ``schema``, checked against the meta-schema once, here."""
     jsonschema.Draft4Validator.check_schema(schema)
-    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    return jsonschema.Draft4Validator(schema, format_checker=_FORMATS)
 
 
 def _field(error: jsonschema.ValidationError) -> str:

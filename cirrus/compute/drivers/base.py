@@ -38,6 +38,8 @@ class GuestSpec:
     image_id: str | None
     network_info: tuple[dict[str, Any], ...] = ()
     block_devices: tuple[dict[str, Any], ...] = ()
+    config_drive: tuple[tuple[str, bytes], ...] | None = None
+    """The config drive's files (path, bytes), or None when the guest has no drive."""
 
 
 class ComputeDriver(abc.ABC):

@@ -88,6 +88,9 @@ class InstanceExtra(TimestampMixin, SoftDeleteMixin, CellBase):
     migration_context: Mapped[str | None] = mapped_column(Text)
     trusted_certs: Mapped[str | None] = mapped_column(Text)
     resources: Mapped[str | None] = mapped_column(Text)
+    # Personality files ([[path, base64 contents], ...]): kept so that a config drive
+    # built again on another host (a move) still carries them.
+    injected_files: Mapped[str | None] = mapped_column(Text)
 
 
 class InstanceSystemMetadata(TimestampMixin, SoftDeleteMixin, CellBase):
