@@ -92,7 +92,8 @@ class CrossCellManager:
         node = node or c.tracker.node().hypervisor_hostname
         dest = {"dest_compute": c.host, "dest_node": node,
                 "dest_host": c.tracker.node(node).host_ip}
-        with c.runtime.cell_session(c.cell) as s:
+        # Nova skips the late group check here; a cross-cell destination checks too.
+        with c.group_policy.placing(inst.uuid), c.runtime.cell_session(c.cell) as s:
             instance_obj.set_flavors(s, inst.uuid, inst.flavor, None, flavor)
             migration_obj.update(s, mig.id, **dest)
         c.tracker.refresh_usage()

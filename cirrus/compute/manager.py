@@ -15,6 +15,7 @@ from cirrus import exception
 from cirrus.compute import config_drive, network, recovery, rollback
 from cirrus.compute.cross_cell import CrossCellManager
 from cirrus.compute.drivers.base import ComputeDriver, GuestSpec
+from cirrus.compute.group_policy import GroupPolicy
 from cirrus.compute.move import MoveManager
 from cirrus.compute.resource_tracker import ResourceTracker
 from cirrus.conductor.rpcapi import CellTaskAPI
@@ -62,6 +63,7 @@ class ComputeManager:
         self.notifier = Notifier(runtime.transports, cell.transport_url, BINARY, host)
         self.service_id: int | None = None
         self.cell_conductor = CellTaskAPI(runtime)
+        self.group_policy = GroupPolicy(runtime, cell, host)
         self.moves = MoveManager(self)
         self.cross_cell = CrossCellManager(self)
 
@@ -146,9 +148,10 @@ class ComputeManager:
                node: str | None, requested_networks: list[dict[str, Any]]) -> Instance:
         del ctxt
         node = node or self.tracker.node().hypervisor_hostname
-        inst = self._save(inst, expected_task_state=[TaskState.SCHEDULING, None],
-                          task_state=TaskState.NETWORKING, host=self.host, node=node,
-                          launched_on=self.host)
+        with self.group_policy.placing(inst.uuid):
+            inst = self._save(inst, expected_task_state=[TaskState.SCHEDULING, None],
+                              task_state=TaskState.NETWORKING, host=self.host, node=node,
+                              launched_on=self.host)
         vifs = network.allocate_for_instance(
             self.runtime, inst.uuid, inst.project_id or "", self.host,
             inst.availability_zone or "nova", requested_networks) if requested_networks else []
@@ -190,8 +193,10 @@ class ComputeManager:
     def _fail_build(self, ctxt: RequestContext, uuid: str, exc: Exception) -> None:
         self._clean_guest(uuid)
         with self._session() as s:
-            instance_obj.add_fault(s, uuid, 500, f"Build of instance {uuid} aborted: {exc}",
-                                   repr(exc), self.host)
+            # A reschedule that cannot happen says why it was wanted, as Nova's fault does.
+            message = (str(exc) if isinstance(exc, exception.RescheduledException)
+                       else f"Build of instance {uuid} aborted: {exc}")
+            instance_obj.add_fault(s, uuid, 500, message, repr(exc), self.host)
             # As Nova does, a server whose build failed for good is on no host.
             inst = instance_obj.update_instance(s, uuid, vm_state=VmState.ERROR,
                                                 task_state=None, host=None, node=None)

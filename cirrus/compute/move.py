@@ -148,7 +148,7 @@ class MoveManager:
             raise exception.UnableToMigrateToSelf(instance_id=inst.uuid, host=c.host)
         c.driver.prepare_migration_target(inst.uuid, flavor)
         node = node or c.tracker.node().hypervisor_hostname
-        with c.runtime.cell_session(c.cell) as s:
+        with c.group_policy.placing(inst.uuid), c.runtime.cell_session(c.cell) as s:
             instance_obj.set_flavors(s, inst.uuid, inst.flavor, None, flavor)
             instance_obj.set_system_metadata(s, inst.uuid,
                                              {rb.OLD_VM_STATE: inst.vm_state or "active"})

@@ -78,10 +78,12 @@ class ComputeTaskManager:
         cell = self._cell(chosen["cell_uuid"])
         if not self._create_in_cell(ctxt, spec, cell, chosen["service_host"]):
             return
+        # As Nova (no retry for a forced host), a build on a forced host is not rescheduled.
+        alternates = None if spec.force_hosts else selections[0][1:]
         self._compute.build_and_run_instance(
             ctxt, cell, chosen["service_host"], instance_uuid=uuid, image=image,
             node=chosen["nodename"], requested_networks=requested_networks,
-            alternates=selections[0][1:], **build_args)
+            alternates=alternates, **build_args)
 
     def periodic_tasks(self) -> list[tuple[float, Callable[[], Any]]]:
         """Background work of the superconductor: auto-confirm when a window is set."""

@@ -10,7 +10,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from oslo_messaging import opts as messaging_opts
 
-from cirrus.conf import database, default, rpc, scheduler, services
+from cirrus.conf import database, default, rpc, scheduler, services, workarounds
 
 _GROUPS: list[tuple[cfg.OptGroup | None, list[Any]]] = [
     (None, default.OPTS),
@@ -31,6 +31,7 @@ _GROUPS: list[tuple[cfg.OptGroup | None, list[Any]]] = [
     (services.API, services.API_OPTS),
     (services.WSGI, services.WSGI_OPTS),
     (services.FAKE_DRIVER, services.FAKE_DRIVER_OPTS),
+    (workarounds.WORKAROUNDS, workarounds.WORKAROUNDS_OPTS),
 ]
 
 
