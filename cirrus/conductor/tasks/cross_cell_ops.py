@@ -106,12 +106,18 @@ def confirm_steps(move: CrossCellMove) -> list[Task[Any]]:
     return [CleanupSourceHost(move), DeleteSourceCopy(move), FinishConfirmInTarget(move)]
 
 
+# Journal fact: the operation's .start notification (and revert's event) went out.
+_STARTED = "start_notified"
+
+
 def run_confirm(mover: CrossCellMover, move: CrossCellMove, notifier: Notifier) -> None:
     """Confirm with Nova's notifications (from the conductor) and events (target cell)."""
     ctxt = move.ctxt
-    if _exists(move, move.source_cell):
+    # A superconductor that takes over a confirm does not announce it a second time.
+    if _exists(move, move.source_cell) and not move.data.get(_STARTED):
         notifier.emit(ctxt, "instance.resize_confirm.start", "InstanceActionPayload",
                       instance_payload(move.source_instance()))
+        move.remember(**{_STARTED: True})
     try:
         with _event_in(move, move.target_cell, "conductor_confirm_snapshot_based_resize",
                        move.conductor_host):
@@ -204,12 +210,13 @@ def run_revert(mover: CrossCellMover, move: CrossCellMove, notifier: Notifier) -
     """Revert with Nova's notifications (conductor) and the conductor event's two homes."""
     ctxt = move.ctxt
     name = "conductor_revert_snapshot_based_resize"
-    if _exists(move, move.target_cell):
+    if _exists(move, move.target_cell) and not move.data.get(_STARTED):
         notifier.emit(ctxt, "instance.resize_revert.start", "InstanceActionPayload",
                       instance_payload(move.target_instance()))
         with move.target_db() as s:
             action_obj.event_start(s, move.instance_uuid, ctxt.request_id, name,
                                    move.conductor_host)
+        move.remember(**{_STARTED: True})
     try:
         mover.run(move, revert_steps(move))
     except Exception as exc:

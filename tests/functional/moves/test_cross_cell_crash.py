@@ -119,6 +119,13 @@ def cell(host):
     return host.split("-")[0]
 
 
+def announced(notifications, uuid, since, operation):
+    """The server's ``instance.resize_<operation>.*`` notifications after ``since``."""
+    prefix = f"instance.resize_{operation}."
+    return [n["event_type"] for n in notifications.of(uuid)[since:]
+            if n["event_type"].startswith(prefix)]
+
+
 # -- resize --------------------------------------------------------------------------
 
 
@@ -173,11 +180,15 @@ def test_confirm_recovered(cloud, member, admin, notifications, monkeypatch, ste
         source = mv.host_of(admin, uuid)
         dest = mv.across(source)
         mig = mv.move_across(cloud, admin, notifications, uuid, dest)
+        since = len(notifications.of(uuid))
         with crash(cloud, monkeypatch, "confirm", step) as dead:
             faults.confirm(cloud, member, uuid)
             entry = dead.wait(mig.uuid)
         assert restart_and_recover(cloud, entry) == State.DONE
         helpers.wait_status(member, uuid, "ACTIVE")
+        # Announced once, although two superconductors ran it.
+        assert announced(notifications, uuid, since, "confirm") == [
+            "instance.resize_confirm.start", "instance.resize_confirm.end"]
         faults.held_on(cloud, uuid, dest)
         (done,) = faults.migrations(cloud, uuid)
         assert (done.uuid, done.status) == (mig.uuid, "confirmed")
@@ -195,11 +206,16 @@ def test_revert_recovered(cloud, member, admin, notifications, monkeypatch, step
         source = mv.host_of(admin, uuid)
         dest = mv.across(source)
         mig = mv.move_across(cloud, admin, notifications, uuid, dest)
+        since = len(notifications.of(uuid))
         with crash(cloud, monkeypatch, "revert", step) as dead:
             faults.revert(cloud, member, uuid)
             entry = dead.wait(mig.uuid)
         assert restart_and_recover(cloud, entry) == State.DONE
         helpers.wait_status(member, uuid, "ACTIVE")
+        assert announced(notifications, uuid, since, "revert") == [
+            "instance.resize_revert.start", "instance.resize_revert.end"]
+        names = [e.event for e in faults.action(cloud, uuid, "revertResize").events]
+        assert names.count("conductor_revert_snapshot_based_resize") == 1, names
         inst = faults.held_on(cloud, uuid, source)
         assert inst.flavor.flavorid == "1" and inst.old_flavor is None
         (done,) = faults.migrations(cloud, uuid)
