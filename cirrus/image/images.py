@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, UnaryExpression, and_, or_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from cirrus import exception
 from cirrus.context import RequestContext
@@ -15,6 +15,8 @@ from cirrus.db.services import models
 from cirrus.db.services.query import fetch_page, get_by_uuid
 from cirrus.image import queries, schemas
 from cirrus.image.store import StoredData
+
+_WITH_COLLECTIONS = (joinedload(models.Image.properties), joinedload(models.Image.tags))
 
 # Upload state machine: (from, to) pairs an image may take.
 TRANSITIONS = frozenset({
@@ -47,7 +49,11 @@ def get_image(
     Raises:
         ImageNotFound: no such image, not a UUID, or not visible to the caller.
     """
-    row = get_by_uuid(session, models.Image, image_id, for_update=for_update)
+    # Properties and tags come in the same statement. A locking read locks the image
+    # row only (FOR UPDATE OF: PostgreSQL refuses to lock the outer join's null side).
+    lock: Any = {"of": models.Image} if for_update else False
+    row = get_by_uuid(session, models.Image, image_id, for_update=lock,
+                      options=_WITH_COLLECTIONS)
     if row is None or not is_visible(ctx, row):
         raise exception.ImageNotFound(image_id=image_id)
     return row

@@ -13,18 +13,21 @@ T = TypeVar("T", bound=ServicesBase)
 
 
 def get_by_uuid(
-    session: Session, model: type[T], ident: str, *, for_update: bool = False
+    session: Session, model: type[T], ident: str, *,
+    for_update: bool | dict[str, Any] = False, options: Sequence[Any] = (),
 ) -> T | None:
     """The row of ``model`` whose UUID primary key is ``ident``, or None.
 
     Anything that is not a UUID finds nothing without reaching the database, so a name
-    or a stray byte in a URL is a plain "not found" on every engine.
+    or a stray byte in a URL is a plain "not found" on every engine. ``for_update`` is
+    True or ``Session.get``'s dict of FOR UPDATE flags; ``options`` are loader options
+    (for example to load collections in the same statement).
     """
     try:
         canonical = str(uuid.UUID(ident))
     except ValueError:
         return None
-    return session.get(model, canonical, with_for_update=for_update)
+    return session.get(model, canonical, with_for_update=for_update, options=options)
 
 
 def fetch_page(
