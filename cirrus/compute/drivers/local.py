@@ -359,9 +359,12 @@ class LocalDiskDriver(ComputeDriver):
     # -- moves across cells ----------------------------------------------------------------
 
     def snapshot(self, uuid: str) -> Iterable[bytes]:
-        """The root disk's bytes in chunks, read as they are sent."""
+        """The root disk's bytes in chunks, read as they are sent.
+
+        The trailing hole is not sent: the destination grows the disk to its flavor.
+        """
         directory = self._existing("snapshot", uuid)
-        return disks.read_stream(directory / ROOT)
+        return disks.read_stream(directory / ROOT, trim=True)
 
     def set_aside(self, uuid: str) -> None:
         """Stop the guest and keep its disks aside for a revert or a rebuild."""

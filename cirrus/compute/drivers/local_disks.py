@@ -62,11 +62,12 @@ def copy_sparse(src: Path, dst: Path) -> int:
     return written
 
 
-def read_stream(path: Path, chunk: int = CHUNK) -> Iterator[bytes]:
+def read_stream(path: Path, chunk: int = CHUNK, *, trim: bool = False) -> Iterator[bytes]:
     """The file's bytes in chunks of at most ``chunk``; holes come out as zeros.
 
     Holes are produced from one shared zero buffer, not read, so a mostly empty disk
-    streams at the speed of its data.
+    streams at the speed of its data. With ``trim`` the hole at the end is left out:
+    whoever receives the bytes grows the disk back to its flavor's size.
     """
     with path.open("rb") as f:
         fd = f.fileno()
@@ -81,7 +82,8 @@ def read_stream(path: Path, chunk: int = CHUNK) -> Iterator[bytes]:
                     break
                 pos += len(block)
                 yield block
-        yield from _zeros(size - pos, chunk)
+        if not trim:
+            yield from _zeros(size - pos, chunk)
 
 
 def _zeros(count: int, chunk: int) -> Iterator[bytes]:
