@@ -1,9 +1,10 @@
 """Serving: mount WSGI apps under path prefixes, in-process or on a cheroot socket."""
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from cheroot import wsgi as cheroot_wsgi
@@ -58,6 +59,61 @@ class HTTPServer:
             self._thread.join(timeout=10)
 
 
+class _StreamInput:
+    """``wsgi.input`` over a request body that is still being produced."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._buffer = b""
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (all that is left when negative); b"" at the end."""
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        if size < 0:
+            size = len(self._buffer)
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+
+_BODY: contextvars.ContextVar[_StreamInput | None] = contextvars.ContextVar(
+    "inprocess_body", default=None)
+
+
+class StreamingWSGITransport(httpx.WSGITransport):
+    """httpx's WSGI transport, except that a streamed request body stays streamed.
+
+    httpx reads the whole body into memory before calling the app; a disk image
+    uploaded in-process would then be held whole. A body given as an iterator is
+    handed to the app as ``wsgi.input`` instead, read as the app consumes it.
+    """
+
+    def __init__(self, app: WSGIApp) -> None:
+        def _with_body(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            body = _BODY.get()
+            if body is not None:
+                environ["wsgi.input"] = body
+            return app(environ, start_response)
+
+        super().__init__(app=_with_body)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Call the app; a chunked (streamed) body goes to it unread."""
+        if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+            return super().handle_request(request)
+        stream = cast("Iterable[bytes]", request.stream)
+        bare = httpx.Request(request.method, request.url, headers=request.headers,
+                             stream=httpx.ByteStream(b""))
+        token = _BODY.set(_StreamInput(stream))
+        try:
+            return super().handle_request(bare)
+        finally:
+            _BODY.reset(token)
+
+
 def inprocess_client(app: WSGIApp, base_url: str, **kwargs: Any) -> httpx.Client:
     """An HTTP client that calls ``app`` directly: the same code path, no socket."""
-    return httpx.Client(transport=httpx.WSGITransport(app=app), base_url=base_url, **kwargs)
+    return httpx.Client(transport=StreamingWSGITransport(app), base_url=base_url, **kwargs)
