@@ -65,11 +65,18 @@ class _StreamInput:
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = iter(chunks)
         self._buffer = b""
+        self.error: BaseException | None = None
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes (all that is left when negative); b"" at the end."""
         while size < 0 or len(self._buffer) < size:
-            chunk = next(self._chunks, None)
+            try:
+                chunk = next(self._chunks, None)
+            except BaseException as exc:
+                # The app sees the failure (and drops what it got); the caller gets it
+                # back as its own, as it would without a transport in between.
+                self.error = exc
+                raise
             if chunk is None:
                 break
             self._buffer += chunk
@@ -107,11 +114,20 @@ class StreamingWSGITransport(httpx.WSGITransport):
         stream = cast("Iterable[bytes]", request.stream)
         bare = httpx.Request(request.method, request.url, headers=request.headers,
                              stream=httpx.ByteStream(b""))
-        token = _BODY.set(_StreamInput(stream))
+        body = _StreamInput(stream)
+        token = _BODY.set(body)
         try:
-            return super().handle_request(bare)
+            response = super().handle_request(bare)
+        except BaseException:
+            if body.error is not None:
+                raise body.error from None
+            raise
         finally:
             _BODY.reset(token)
+        if body.error is not None:
+            response.close()
+            raise body.error
+        return response
 
 
 def inprocess_client(app: WSGIApp, base_url: str, **kwargs: Any) -> httpx.Client:

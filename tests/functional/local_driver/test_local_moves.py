@@ -4,16 +4,26 @@ A known pattern is written into the guest's root disk through the driver, the se
 moved within its cell and across cells, confirmed or reverted, and the disk on the host
 it ends on holds the same data. Faults break the upload and the download of the root
 disk half-way; the source disk stays intact, no image is left, and a retry works.
+
+The deployment runs in a process of its own (as in moves/test_reschedule.py): two
+all-in-ones in one process share the in-process broker and Placement, and the other
+functional tests' deployment uses the fake driver. Each test sends its scenario
+(``_scenario_*``) to that process.
 """
 
+import concurrent.futures
 import contextlib
 import hashlib
+import multiprocessing
 import os
+import traceback
+from multiprocessing import util
 
 import pytest
 
 from cirrus.compute.drivers import local_disks as disks
 from cirrus.compute.drivers.local import GiB, MiB
+from cirrus.testing import fixtures
 from tests.functional.moves import faults
 from tests.functional.moves import helpers as mv
 
@@ -21,10 +31,55 @@ PATTERN = hashlib.sha256(b"guest data").digest() * 2048  # 64 KiB with no zero b
 OFFSETS = (0, 5 * MiB, 700 * MiB)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def cross_cell_allowed(cloud):
-    with mv.cross_cell_allowed(cloud):
-        yield
+_CHILD: dict = {}  # in the deployment's process: what the scenarios run with
+
+
+def _start_deployment():
+    """Initializer of the deployment's process: an all-in-one on the local driver.
+
+    Its state dir is a temporary directory removed at exit, with every disk file in it.
+    """
+    from cirrus.testing.notifications import NotificationCollector
+
+    started = fixtures.deployment(driver="local")
+    aio = started.__enter__()
+    member, admin = fixtures.sdk(aio, "cirrus"), fixtures.sdk(aio, "cirrus-admin")
+    urls = [c.transport_url for c in aio.runtime.cells() if not c.is_cell0]
+    notes = NotificationCollector(aio.runtime.transports, [aio.conf.transport_url, *urls])
+    allowed = mv.cross_cell_allowed(aio)
+    allowed.__enter__()
+    _CHILD.update(aio=aio, member=member, admin=admin, notes=notes)
+
+    def _stop():
+        allowed.__exit__(None, None, None)
+        notes.stop()
+        member.close()
+        admin.close()
+        started.__exit__(None, None, None)
+
+    util.Finalize(None, _stop, exitpriority=10)
+
+
+def _run(name, *args):
+    """Run one scenario in the deployment's process; failures come back with traceback."""
+    try:
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            globals()[name](_CHILD["aio"], _CHILD["member"], _CHILD["admin"],
+                            _CHILD["notes"], monkeypatch, *args)
+    except BaseException:
+        raise AssertionError(f"scenario {name} failed:\n{traceback.format_exc()}") from None
+
+
+@pytest.fixture(scope="module")
+def local():
+    """Runs a scenario on the local-driver deployment: ``local("_scenario_x", *args)``."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(
+            1, mp_context=context, initializer=_start_deployment) as pool:
+        def run(name, *args):
+            pool.submit(_run, name, *args).result(timeout=180)
+
+        yield run
 
 
 def driver_of(cloud, host):
@@ -77,7 +132,8 @@ def server(cloud, member, admin, name):
         yield created
 
 
-def test_guest_disk_is_the_image(cloud, member, admin):
+def _scenario_guest_disk_is_the_image(
+        cloud, member, admin, notifications, monkeypatch):
     with server(cloud, member, admin, "local-boot") as created:
         drv = driver_of(cloud, mv.host_of(admin, created.id))
         image = cloud.runtime.image.get_image(member.image.find_image("cirros").id)
@@ -87,7 +143,8 @@ def test_guest_disk_is_the_image(cloud, member, admin):
         mv.check(cloud, created.id)
 
 
-def test_same_cell_resize_then_confirm_keeps_bytes(cloud, member, admin, notifications):
+def _scenario_same_cell_resize_then_confirm_keeps_bytes(
+        cloud, member, admin, notifications, monkeypatch):
     with server(cloud, member, admin, "local-confirm") as created:
         uuid = created.id
         source = mv.host_of(admin, uuid)
@@ -107,8 +164,8 @@ def test_same_cell_resize_then_confirm_keeps_bytes(cloud, member, admin, notific
         mv.check(cloud, uuid)
 
 
-def test_same_cell_migrate_then_revert_reuses_source_disk(cloud, member, admin,
-                                                           notifications):
+def _scenario_same_cell_migrate_then_revert_reuses_source_disk(
+        cloud, member, admin, notifications, monkeypatch):
     with server(cloud, member, admin, "local-revert") as created:
         uuid = created.id
         source = mv.host_of(admin, uuid)
@@ -124,7 +181,8 @@ def test_same_cell_migrate_then_revert_reuses_source_disk(cloud, member, admin,
         mv.check(cloud, uuid)
 
 
-def test_cross_cell_migrate_then_confirm_keeps_bytes(cloud, member, admin, notifications):
+def _scenario_cross_cell_migrate_then_confirm_keeps_bytes(
+        cloud, member, admin, notifications, monkeypatch):
     with server(cloud, member, admin, "local-xcell-confirm") as created:
         uuid = created.id
         source = mv.host_of(admin, uuid)
@@ -140,7 +198,8 @@ def test_cross_cell_migrate_then_confirm_keeps_bytes(cloud, member, admin, notif
         mv.check(cloud, uuid)
 
 
-def test_cross_cell_resize_then_revert_keeps_bytes(cloud, member, admin, notifications):
+def _scenario_cross_cell_resize_then_revert_keeps_bytes(
+        cloud, member, admin, notifications, monkeypatch):
     with server(cloud, member, admin, "local-xcell-revert") as created:
         uuid = created.id
         source = mv.host_of(admin, uuid)
@@ -211,9 +270,8 @@ def download_breaks(cloud, monkeypatch, host):
     assert fired
 
 
-@pytest.mark.parametrize("where", ["upload", "download"])
-def test_broken_transfer_rolls_back_and_retry_works(cloud, member, admin, notifications,
-                                                    monkeypatch, where):
+def _scenario_broken_transfer_rolls_back_and_retry_works(
+        cloud, member, admin, notifications, monkeypatch, where):
     with server(cloud, member, admin, f"local-broken-{where}") as created:
         uuid = created.id
         source = mv.host_of(admin, uuid)
@@ -242,8 +300,8 @@ def test_broken_transfer_rolls_back_and_retry_works(cloud, member, admin, notifi
         mv.check(cloud, uuid)
 
 
-def test_no_room_on_destination_fails_cleanly(cloud, member, admin, notifications,
-                                             monkeypatch):
+def _scenario_no_room_on_destination_fails_cleanly(
+        cloud, member, admin, notifications, monkeypatch):
     with server(cloud, member, admin, "local-no-room") as created:
         uuid = created.id
         source = mv.host_of(admin, uuid)
@@ -266,3 +324,35 @@ def test_no_room_on_destination_fails_cleanly(cloud, member, admin, notification
         mv.confirm_and_wait(cloud, member, notifications, uuid)
         assert data_map(cloud, admin, uuid) == before
         mv.check(cloud, uuid)
+
+
+# -- the tests: each runs its scenario in the deployment's process -----------------------
+
+
+def test_guest_disk_is_the_image(local):
+    local("_scenario_guest_disk_is_the_image")
+
+
+def test_same_cell_resize_then_confirm_keeps_bytes(local):
+    local("_scenario_same_cell_resize_then_confirm_keeps_bytes")
+
+
+def test_same_cell_migrate_then_revert_reuses_source_disk(local):
+    local("_scenario_same_cell_migrate_then_revert_reuses_source_disk")
+
+
+def test_cross_cell_migrate_then_confirm_keeps_bytes(local):
+    local("_scenario_cross_cell_migrate_then_confirm_keeps_bytes")
+
+
+def test_cross_cell_resize_then_revert_keeps_bytes(local):
+    local("_scenario_cross_cell_resize_then_revert_keeps_bytes")
+
+
+@pytest.mark.parametrize("where", ["upload", "download"])
+def test_broken_transfer_rolls_back_and_retry_works(local, where):
+    local("_scenario_broken_transfer_rolls_back_and_retry_works", where)
+
+
+def test_no_room_on_destination_fails_cleanly(local):
+    local("_scenario_no_room_on_destination_fails_cleanly")
