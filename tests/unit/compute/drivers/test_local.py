@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 
 from cirrus import exception
+from cirrus.compute import cross_cell
+from cirrus.compute.drivers import load_driver, local
 from cirrus.compute.drivers import local_disks as disks
 from cirrus.compute.drivers.base import GuestSpec
 from cirrus.compute.drivers.local import EPHEMERAL, SWAP, GiB, LocalDiskDriver, MiB
+from cirrus.conf import build_config
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.states import PowerState
 
@@ -175,3 +178,40 @@ def test_sparse_writer_hashes_and_skips_zeros(tmp_path: Path) -> None:
     assert (tmp_path / "img").read_bytes() == data
     assert writer.md5.hexdigest() == hashlib.md5(data, usedforsecurity=False).hexdigest()
     assert writer.multihash.hexdigest() == hashlib.sha512(data).hexdigest()
+
+
+def test_corrupted_download_is_a_driver_error(tmp_path: Path) -> None:
+    writer = disks.SparseWriter(tmp_path / "img")
+    writer.write(PATTERN)
+    writer.close()
+    good_md5 = hashlib.md5(PATTERN, usedforsecurity=False).hexdigest()
+    good_sha = hashlib.sha512(PATTERN).hexdigest()
+    local._verify("img", writer, good_md5, good_sha)
+    with pytest.raises(exception.DriverError, match="arrived corrupted"):
+        local._verify("img", writer, good_md5, "0" * 128)
+    with pytest.raises(exception.DriverError, match="arrived corrupted"):
+        local._verify("img", writer, "0" * 32, good_sha)
+
+
+def test_upload_sums_are_checked_against_what_was_sent() -> None:
+    sent = cross_cell._Hashed([PATTERN[:100], PATTERN[100:]])
+    assert b"".join(sent) == PATTERN
+    md5 = hashlib.md5(PATTERN, usedforsecurity=False).hexdigest()
+    sha = hashlib.sha512(PATTERN).hexdigest()
+    assert sent.matches(md5, "sha512", sha)
+    assert not sent.matches(md5, "sha512", "0" * 128)
+    assert not sent.matches("0" * 32, "sha512", sha)
+    # A service hashing with another algorithm is checked by its md5 alone.
+    assert sent.matches(md5, "sha256", "anything")
+
+
+def test_loader_builds_the_local_driver_from_config(tmp_path: Path) -> None:
+    conf = build_config(overrides={"DEFAULT": {"compute_driver": "local",
+                                               "state_path": str(tmp_path)},
+                                   "local_driver": {"local_gb": 7}})
+    drv = load_driver(conf)
+    assert isinstance(drv, LocalDiskDriver)
+    assert drv.instances_path == tmp_path / "instances"
+    drv.init_host("hostA")
+    assert drv.get_available_resource("hostA").local_gb == 7
+    assert (tmp_path / "instances" / "hostA").is_dir()
