@@ -64,26 +64,39 @@ class _StreamInput:
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = iter(chunks)
-        self._buffer = b""
+        # The current chunk and how far it was read: slicing from an offset copies only
+        # what is returned (the store reads 64 KiB at a time from 1 MiB chunks).
+        self._chunk = b""
+        self._pos = 0
         self.error: BaseException | None = None
+
+    def _next(self) -> bool:
+        try:
+            chunk = next(self._chunks, None)
+        except BaseException as exc:
+            # The app sees the failure (and drops what it got); the caller gets it
+            # back as its own, as it would without a transport in between.
+            self.error = exc
+            raise
+        if chunk is None:
+            return False
+        self._chunk, self._pos = chunk, 0
+        return True
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes (all that is left when negative); b"" at the end."""
-        while size < 0 or len(self._buffer) < size:
-            try:
-                chunk = next(self._chunks, None)
-            except BaseException as exc:
-                # The app sees the failure (and drops what it got); the caller gets it
-                # back as its own, as it would without a transport in between.
-                self.error = exc
-                raise
-            if chunk is None:
+        parts: list[bytes] = []
+        want = size
+        while want != 0:
+            if self._pos >= len(self._chunk) and not self._next():
                 break
-            self._buffer += chunk
-        if size < 0:
-            size = len(self._buffer)
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
+            take = len(self._chunk) - self._pos if want < 0 else min(
+                want, len(self._chunk) - self._pos)
+            parts.append(self._chunk[self._pos:self._pos + take])
+            self._pos += take
+            if want > 0:
+                want -= take
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 _BODY: contextvars.ContextVar[_StreamInput | None] = contextvars.ContextVar(
