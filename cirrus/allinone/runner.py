@@ -110,7 +110,8 @@ class AllInOne:
                               "conductor", cell.transport_url, cell,
                               [CellConductorManager(runtime, cell)]))
             for host in hosts:
-                manager = ComputeManager(runtime, cell, host, load_driver(conf))
+                driver = load_driver(conf, runtime.image)
+                manager = ComputeManager(runtime, cell, host, driver)
                 manager.init_host()
                 service = Service(runtime, COMPUTE_BINARY, host, "compute", cell.transport_url,
                                   cell, manager.endpoints(), periodic=[

@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     runtime = Runtime(conf)
     cell = CellMapping(id=0, uuid="", name=None, transport_url=conf.transport_url,
                        database_connection=conf.database.connection)
-    manager = ComputeManager(runtime, cell, host, load_driver(conf))
+    manager = ComputeManager(runtime, cell, host, load_driver(conf, runtime.image))
     manager.init_host()
     service = Service(runtime, BINARY, host, "compute", conf.transport_url, cell,
                       manager.endpoints(),

@@ -9,8 +9,10 @@ cell's database and sends the notifications Nova sends from the computes (refere
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import warnings
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 with warnings.catch_warnings():
@@ -133,7 +135,15 @@ class CrossCellManager:
         image = self._c.runtime.image
         image.update_image(snapshot_id, {"disk_format": self._c.driver.snapshot_format,
                                          "container_format": "bare"})
-        image.upload_data(snapshot_id, self._c.driver.snapshot(uuid))
+        sent = _Hashed(self._c.driver.snapshot(uuid))
+        image.upload_data(snapshot_id, sent)
+        # The destination checks what it downloads against the image's checksums; this
+        # checks that those checksums are of the bytes the disk really holds.
+        stored = image.get_image(snapshot_id)
+        if not sent.matches(stored.checksum, stored.os_hash_algo, stored.os_hash_value):
+            raise exception.DriverError(
+                method="snapshot", reason=f"the image service stored snapshot {snapshot_id} "
+                f"with checksum {stored.checksum}, the disk sent {sent.md5.hexdigest()}")
 
     def _hand_over(self, inst: Instance, mig: Migration, dest_host: str) -> None:
         c = self._c
@@ -271,3 +281,26 @@ class CrossCellManager:
                     power_state=c.driver.get_power_state(inst.uuid),
                     **instance_obj.flavor_columns(old))
         c.tracker.refresh_usage()
+
+
+class _Hashed:
+    """An iterable of byte chunks that hashes them as they are consumed."""
+
+    ALGO = "sha512"
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = chunks
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.multihash = hashlib.new(self.ALGO)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.md5.update(chunk)
+            self.multihash.update(chunk)
+            yield chunk
+
+    def matches(self, checksum: str | None, algo: str | None, value: str | None) -> bool:
+        """Whether the sums an image service reports are those of the bytes sent."""
+        if checksum != self.md5.hexdigest():
+            return False
+        return algo != self.ALGO or value == self.multihash.hexdigest()

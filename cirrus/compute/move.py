@@ -206,7 +206,7 @@ class MoveManager:
                 inst = c._save(inst, expected_task_state=TaskState.RESIZE_PREP,
                                task_state=TaskState.RESIZE_MIGRATING)
                 c._notify(ctxt, inst, "resize.start")
-                c.driver.migrate_disk_and_power_off(instance_uuid, mig.dest_host or "",
+                c.driver.migrate_disk_and_power_off(instance_uuid, mig.dest_compute or "",
                                                     FlavorSpec.from_dict(flavor))
                 mig = self._transition(mig, _M.POST_MIGRATING)
                 with c.runtime.cell_session(c.cell) as s:

@@ -28,6 +28,33 @@ FAKE_DRIVER_OPTS = [
     cfg.IntOpt("local_gb", default=500, min=1, help="Disk of each fake host."),
 ]
 
+LOCAL_DRIVER = cfg.OptGroup(
+    "local_driver", help="The local disk driver: guests' disks are files on the host."
+)
+LOCAL_DRIVER_OPTS = [
+    cfg.StrOpt(
+        "instances_path",
+        default="$state_path/instances",
+        help="Directory holding one directory per compute host. Same-cell moves copy "
+        "disks between host directories, so every host of a cell must see it.",
+    ),
+    cfg.IntOpt("vcpus", default=16, min=1, help="Physical CPUs each host reports."),
+    cfg.IntOpt("memory_mb", default=32768, min=1, help="Memory each host reports."),
+    cfg.IntOpt(
+        "local_gb",
+        default=0,
+        min=0,
+        help="Disk each host offers, in GiB; 0 means the size of the filesystem of "
+        "instances_path.",
+    ),
+    cfg.IntOpt(
+        "reserved_host_disk_mb",
+        default=0,
+        min=0,
+        help="Free space on the filesystem of instances_path that disk writes leave alone.",
+    ),
+]
+
 PLACEMENT_OPTS = [
     cfg.StrOpt("endpoint_override", help="Placement URL; empty runs it in-process."),
     cfg.IntOpt(

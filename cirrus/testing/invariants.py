@@ -13,6 +13,7 @@ from typing import Any
 
 from cirrus import exception
 from cirrus.allinone.runner import AllInOne
+from cirrus.compute.drivers.base import ComputeDriver
 from cirrus.compute.drivers.fake import FakeDriver
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import instance_mapping as im_obj
@@ -20,7 +21,7 @@ from cirrus.objects import migration as migration_obj
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.instance import Instance
 from cirrus.objects.migration import Migration
-from cirrus.objects.states import MigrationStatus, VmState
+from cirrus.objects.states import MigrationStatus, PowerState, VmState
 from cirrus.runtime import Runtime
 
 
@@ -144,6 +145,7 @@ def _check_guests(aio: AllInOne, cell: Any, inst: Instance) -> None:
     for host, manager in aio.computes.items():
         driver = manager.driver
         if not isinstance(driver, FakeDriver):
+            _check_real_guest(host, driver, inst)
             continue
         guest = driver.guest(inst.uuid)
         if host == inst.host:
@@ -157,6 +159,17 @@ def _check_guests(aio: AllInOne, cell: Any, inst: Instance) -> None:
         left = driver.left_behind(inst.uuid)
         if left is not None and inst.vm_state != VmState.RESIZED:
             raise InvariantError(f"I3: {host} still keeps what a move of {inst.uuid} left")
+
+
+def _check_real_guest(host: str, driver: ComputeDriver, inst: Instance) -> None:
+    """I4 and I3 through the driver interface only (drivers with real disks)."""
+    present = driver.get_power_state(inst.uuid) != PowerState.NOSTATE
+    if host == inst.host and not present:
+        raise InvariantError(f"I4: no guest of {inst.uuid} on its host {host}")
+    if host != inst.host and present:
+        raise InvariantError(f"I4: stray guest of {inst.uuid} on {host}")
+    if driver.has_move_leftovers(inst.uuid) and inst.vm_state != VmState.RESIZED:
+        raise InvariantError(f"I3: {host} still keeps what a move of {inst.uuid} left")
 
 
 def _check_ports(aio: AllInOne, cell: Any, inst: Instance) -> None:

@@ -1,9 +1,10 @@
 """Serving: mount WSGI apps under path prefixes, in-process or on a cheroot socket."""
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from cheroot import wsgi as cheroot_wsgi
@@ -58,6 +59,90 @@ class HTTPServer:
             self._thread.join(timeout=10)
 
 
+class _StreamInput:
+    """``wsgi.input`` over a request body that is still being produced."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        # The current chunk and how far it was read: slicing from an offset copies only
+        # what is returned (the store reads 64 KiB at a time from 1 MiB chunks).
+        self._chunk = b""
+        self._pos = 0
+        self.error: BaseException | None = None
+
+    def _next(self) -> bool:
+        try:
+            chunk = next(self._chunks, None)
+        except BaseException as exc:
+            # The app sees the failure (and drops what it got); the caller gets it
+            # back as its own, as it would without a transport in between.
+            self.error = exc
+            raise
+        if chunk is None:
+            return False
+        self._chunk, self._pos = chunk, 0
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (all that is left when negative); b"" at the end."""
+        parts: list[bytes] = []
+        want = size
+        while want != 0:
+            if self._pos >= len(self._chunk) and not self._next():
+                break
+            take = len(self._chunk) - self._pos if want < 0 else min(
+                want, len(self._chunk) - self._pos)
+            parts.append(self._chunk[self._pos:self._pos + take])
+            self._pos += take
+            if want > 0:
+                want -= take
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+_BODY: contextvars.ContextVar[_StreamInput | None] = contextvars.ContextVar(
+    "inprocess_body", default=None)
+
+
+class StreamingWSGITransport(httpx.WSGITransport):
+    """httpx's WSGI transport, except that a streamed request body stays streamed.
+
+    httpx reads the whole body into memory before calling the app; a disk image
+    uploaded in-process would then be held whole. A body given as an iterator is
+    handed to the app as ``wsgi.input`` instead, read as the app consumes it.
+    """
+
+    def __init__(self, app: WSGIApp) -> None:
+        def _with_body(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            body = _BODY.get()
+            if body is not None:
+                environ["wsgi.input"] = body
+            return app(environ, start_response)
+
+        super().__init__(app=_with_body)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Call the app; a chunked (streamed) body goes to it unread."""
+        if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+            return super().handle_request(request)
+        stream = cast("Iterable[bytes]", request.stream)
+        bare = httpx.Request(request.method, request.url, headers=request.headers,
+                             stream=httpx.ByteStream(b""))
+        body = _StreamInput(stream)
+        token = _BODY.set(body)
+        try:
+            response = super().handle_request(bare)
+        except BaseException:
+            if body.error is not None:
+                raise body.error from None
+            raise
+        finally:
+            _BODY.reset(token)
+        if body.error is not None:
+            response.close()
+            raise body.error
+        return response
+
+
 def inprocess_client(app: WSGIApp, base_url: str, **kwargs: Any) -> httpx.Client:
     """An HTTP client that calls ``app`` directly: the same code path, no socket."""
-    return httpx.Client(transport=httpx.WSGITransport(app=app), base_url=base_url, **kwargs)
+    return httpx.Client(transport=StreamingWSGITransport(app), base_url=base_url, **kwargs)

@@ -6,8 +6,9 @@ from cirrus.testing import fixtures
 
 
 @pytest.fixture(scope="session")
-def cloud(tmp_path_factory):
-    with fixtures.deployment(tmp_path_factory.mktemp("aio")) as aio:
+def cloud(tmp_path_factory, request):
+    driver = request.config.getoption("--compute-driver")
+    with fixtures.deployment(tmp_path_factory.mktemp("aio"), driver=driver) as aio:
         yield aio
 
 

@@ -102,7 +102,10 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     def migrate_disk_and_power_off(self, uuid: str, dest_host: str,
                                    flavor: FlavorSpec) -> None:
-        """On the source: stop the guest and hand its disks over; they stay until confirm."""
+        """On the source: stop the guest and hand its disks over; they stay until confirm.
+
+        ``dest_host`` is the destination's host name (its compute service's host).
+        """
 
     @abc.abstractmethod
     def finish_migration(self, guest: GuestSpec, resize_disk: bool, power_on: bool) -> None:

@@ -1,0 +1,413 @@
+"""LocalDiskDriver: each guest is a directory of real disk files in its host's directory.
+
+Layout under ``instances_path``::
+
+    <host>/<uuid>/disk          root disk (raw, sparse), created from the image bytes
+    <host>/<uuid>/disk.eph0     ephemeral disk of the flavor (sparse), when it has one
+    <host>/<uuid>/disk.swap     swap disk of the flavor (sparse), when it has one
+    <host>/<uuid>/guest.json    power state and name, so a restarted compute sees its guests
+    <host>/<uuid>_resize/       the source's disks a move set aside, kept until confirm
+
+Same-cell moves copy the files into the destination host's directory; both hosts must
+see ``instances_path`` (one machine, or a shared mount).
+"""
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+from cirrus import exception
+from cirrus.compute.drivers import local_disks as disks
+from cirrus.compute.drivers.base import Capabilities, ComputeDriver, GuestSpec, HostResources
+from cirrus.image.client import ImageClient
+from cirrus.objects.flavor_spec import FlavorSpec
+from cirrus.objects.states import PowerState
+
+LOG = logging.getLogger(__name__)
+GiB = 1 << 30
+MiB = 1 << 20
+ROOT, EPHEMERAL, SWAP, STATE = "disk", "disk.eph0", "disk.swap", "guest.json"
+ASIDE = "_resize"
+
+
+def _error(method: str, reason: str) -> exception.DriverError:
+    return exception.DriverError(method=method, reason=reason)
+
+
+def flavor_disk_bytes(flavor: FlavorSpec) -> int:
+    """Apparent size of every disk of ``flavor``."""
+    return (flavor.root_gb + flavor.ephemeral_gb) * GiB + flavor.swap * MiB
+
+
+class LocalDiskDriver(ComputeDriver):
+    """Guests whose disks are files; power is a recorded state, no CPU runs.
+
+    Args:
+        instances_path: the directory holding one directory per host.
+        image: the image service client (spawn downloads the image from it).
+        vcpus, memory_mb: the size the host reports.
+        local_gb: disk the host offers; 0 means the size of its filesystem.
+        reserved_disk_mb: free space kept back; a disk write that would eat into it fails.
+    """
+
+    capabilities = Capabilities(supports_migration=True, has_real_disks=True)
+    snapshot_format = "raw"
+
+    def __init__(self, instances_path: Path, image: ImageClient | None, *, vcpus: int = 16,
+                 memory_mb: int = 32768, local_gb: int = 0,
+                 reserved_disk_mb: int = 0) -> None:
+        self.instances_path = Path(instances_path)
+        self._image = image
+        self._vcpus = vcpus
+        self._memory_mb = memory_mb
+        self._local_gb = local_gb
+        self._reserved = reserved_disk_mb * MiB
+        self._lock = threading.RLock()
+        self.host = ""
+
+    # -- paths and state ---------------------------------------------------------------
+
+    def host_dir(self, host: str | None = None) -> Path:
+        """The directory of ``host`` (this one by default)."""
+        return self.instances_path / (host or self.host)
+
+    def guest_dir(self, uuid: str, host: str | None = None) -> Path:
+        """Where a guest's disks live on ``host``."""
+        return self.host_dir(host) / uuid
+
+    def aside_dir(self, uuid: str) -> Path:
+        """Where a move keeps this host's copy of a guest's disks until confirm."""
+        return self.host_dir() / f"{uuid}{ASIDE}"
+
+    def disk_path(self, uuid: str) -> Path:
+        """The root disk of a guest on this host."""
+        return self.guest_dir(uuid) / ROOT
+
+    def _read_state(self, directory: Path) -> dict[str, Any] | None:
+        try:
+            return cast("dict[str, Any]", json.loads((directory / STATE).read_text()))
+        except FileNotFoundError:
+            return None
+
+    def _write_state(self, directory: Path, **changes: Any) -> None:
+        state = {**(self._read_state(directory) or {}), **changes}
+        tmp = directory / f"{STATE}.tmp"
+        tmp.write_text(json.dumps(state))
+        # Renamed into place so a crash never leaves half a state file.
+        tmp.replace(directory / STATE)
+
+    def _existing(self, method: str, uuid: str) -> Path:
+        directory = self.guest_dir(uuid)
+        if self._read_state(directory) is None:
+            raise _error(method, f"no guest {uuid} on {self.host}")
+        return directory
+
+    # -- space ---------------------------------------------------------------------------
+
+    def capacity_gb(self) -> int:
+        """Disk the host offers, in GiB."""
+        if self._local_gb:
+            return self._local_gb
+        return shutil.disk_usage(self.instances_path).total // GiB
+
+    def free_bytes(self, host: str | None = None) -> int:
+        """Space a new disk file on ``host`` may use, net of the reserve."""
+        directory = self.host_dir(host)
+        directory.mkdir(parents=True, exist_ok=True)
+        return shutil.disk_usage(directory).free - self._reserved
+
+    def _check_fits(self, method: str, flavor: FlavorSpec) -> None:
+        need = flavor_disk_bytes(flavor)
+        if need > self.capacity_gb() * GiB:
+            raise _error(method, f"flavor {flavor.name} needs {need // GiB} GiB of disk, "
+                         f"more than the {self.capacity_gb()} GiB host {self.host} has")
+
+    def _check_room(self, method: str, need: int, host: str | None = None) -> None:
+        free = self.free_bytes(host)
+        if need > free:
+            raise _error(method, f"not enough free disk space on host {host or self.host}: "
+                         f"{need} bytes needed, {max(free, 0)} available")
+
+    # -- ComputeDriver: host ---------------------------------------------------------------
+
+    def init_host(self, host: str) -> None:
+        """Create this host's directory; guests recorded in it are this host's."""
+        self.host = host
+        self.host_dir().mkdir(parents=True, exist_ok=True)
+
+    def get_available_nodes(self) -> list[str]:
+        """One node, named like the host."""
+        return [self.host]
+
+    def get_available_resource(self, nodename: str) -> HostResources:
+        """Configured CPU and memory; disk from the configuration or the filesystem."""
+        del nodename
+        return HostResources(
+            vcpus=self._vcpus, memory_mb=self._memory_mb, local_gb=self.capacity_gb(),
+            hypervisor_type="local", hypervisor_version=1000,
+            supported_instances=(("x86_64", "qemu", "hvm"),))
+
+    def list_instance_uuids(self) -> list[str]:
+        """Guests with a state file in this host's directory."""
+        root = self.host_dir()
+        if not root.is_dir():
+            return []
+        return sorted(p.name for p in root.iterdir()
+                      if p.is_dir() and (p / STATE).is_file() and "." not in p.name
+                      and not p.name.endswith(ASIDE))
+
+    # -- ComputeDriver: lifecycle ----------------------------------------------------------
+
+    def spawn(self, guest: GuestSpec, image_meta: dict[str, Any]) -> None:
+        """Create the disks from the image and start the guest.
+
+        Raises:
+            DriverError: the disks do not fit, or the image bytes are wrong.
+        """
+        self._check_fits("spawn", guest.flavor)
+        image_id = image_meta.get("id") or guest.image_id
+        final = self.guest_dir(guest.uuid)
+        work = final.with_name(f"{guest.uuid}.building")
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        try:
+            self._create_root(work / ROOT, image_id, guest.flavor)
+            self._create_extra_disks(work, guest.flavor)
+            self._write_state(work, power_state=int(PowerState.RUNNING), name=guest.name)
+            with self._lock:
+                shutil.rmtree(final, ignore_errors=True)
+                work.rename(final)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+
+    def _create_root(self, path: Path, image_id: str | None, flavor: FlavorSpec) -> None:
+        if image_id:
+            self.fetch_image(image_id, path)
+        else:
+            disks.create_sparse(path, 0)
+        disks.grow(path, flavor.root_gb * GiB)
+
+    def fetch_image(self, image_id: str, path: Path) -> None:
+        """Download ``image_id`` into ``path`` (sparse), checking both of its checksums.
+
+        Raises:
+            DriverError: no image service, not enough room, a checksum mismatch, or a
+                qcow2 image without qemu-img to convert it.
+        """
+        if self._image is None:
+            raise _error("spawn", "the local driver has no image service to download from")
+        image = self._image.get_image(image_id)
+        self._check_room("spawn", image.size or 0)
+        writer = disks.SparseWriter(path, image.os_hash_algo or "sha512")
+        try:
+            self._image.download_data(image_id, cast("BinaryIO", writer))
+        finally:
+            writer.close()
+        _verify(image_id, writer, image.checksum, image.os_hash_value)
+        if disks.is_qcow2(path):
+            _qcow2_to_raw(path)
+
+    def _create_extra_disks(self, directory: Path, flavor: FlavorSpec) -> None:
+        if flavor.ephemeral_gb:
+            disks.create_sparse(directory / EPHEMERAL, flavor.ephemeral_gb * GiB)
+        if flavor.swap:
+            disks.create_sparse(directory / SWAP, flavor.swap * MiB)
+
+    def destroy(self, uuid: str, destroy_disks: bool = True) -> None:
+        """Remove the guest (absent is fine); its disks too unless told to keep them."""
+        with self._lock:
+            directory = self.guest_dir(uuid)
+            if destroy_disks:
+                shutil.rmtree(directory, ignore_errors=True)
+            else:
+                (directory / STATE).unlink(missing_ok=True)
+
+    def _set_power(self, method: str, uuid: str, state: PowerState) -> None:
+        with self._lock:
+            self._write_state(self._existing(method, uuid), power_state=int(state))
+
+    def power_off(self, uuid: str) -> None:
+        """Record the guest as shut down."""
+        self._set_power("power_off", uuid, PowerState.SHUTDOWN)
+
+    def power_on(self, uuid: str) -> None:
+        """Record the guest as running."""
+        self._set_power("power_on", uuid, PowerState.RUNNING)
+
+    def reboot(self, uuid: str, reboot_type: str) -> None:
+        """The guest is running afterwards; a hard reboot also needs its root disk."""
+        if reboot_type.upper() == "HARD" and not self.disk_path(uuid).is_file():
+            raise _error("reboot", f"guest {uuid} has no root disk on {self.host}")
+        self._set_power("reboot", uuid, PowerState.RUNNING)
+
+    def get_power_state(self, uuid: str) -> int:
+        """Power state from the guest's state file (NOSTATE when absent)."""
+        state = self._read_state(self.guest_dir(uuid))
+        return int(state["power_state"]) if state else int(PowerState.NOSTATE)
+
+    # -- moves within a cell ---------------------------------------------------------------
+
+    def prepare_migration_target(self, uuid: str, flavor: FlavorSpec) -> None:
+        """Refuse a flavor whose disks are bigger than this host's disk."""
+        del uuid
+        self._check_fits("prepare_migration_target", flavor)
+
+    def migrate_disk_and_power_off(self, uuid: str, dest_host: str,
+                                   flavor: FlavorSpec) -> None:
+        """Stop the guest, set its disks aside and copy them to ``dest_host``'s directory.
+
+        Raises:
+            DriverError: the root disk would shrink, the destination has no room, or
+                the copy failed (the guest is then back as it was, still stopped).
+        """
+        method = "migrate_disk_and_power_off"
+        source = self._existing(method, uuid)
+        if flavor.root_gb and flavor.root_gb * GiB < (source / ROOT).stat().st_size:
+            raise _error(method, f"cannot shrink the root disk of {uuid} to "
+                         f"{flavor.root_gb} GiB")
+        need = sum(disks.allocated_bytes(p) for p in source.iterdir())
+        self._check_room(method, need, dest_host)
+        self.power_off(uuid)
+        with self._lock:
+            aside = self.aside_dir(uuid)
+            shutil.rmtree(aside, ignore_errors=True)
+            source.rename(aside)
+        try:
+            self._copy_guest(aside, self.guest_dir(uuid, dest_host))
+        except BaseException as exc:
+            with self._lock:
+                if not self.guest_dir(uuid).exists():
+                    aside.rename(self.guest_dir(uuid))
+            if isinstance(exc, exception.DriverError):
+                raise
+            raise _error(method, f"copy to {dest_host} failed: {exc}") from exc
+
+    def _copy_guest(self, source: Path, target: Path) -> None:
+        work = target.with_name(f"{target.name}.incoming")
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        try:
+            for path in sorted(source.iterdir()):
+                if path.name == STATE:
+                    shutil.copyfile(path, work / STATE)
+                else:
+                    disks.copy_sparse(path, work / path.name)
+            shutil.rmtree(target, ignore_errors=True)
+            work.rename(target)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+
+    def finish_migration(self, guest: GuestSpec, resize_disk: bool, power_on: bool) -> None:
+        """Start the guest from the disks that arrived, resized to its new flavor.
+
+        Raises:
+            DriverError: no disks arrived for the guest.
+        """
+        directory = self.guest_dir(guest.uuid)
+        if not (directory / ROOT).is_file():
+            raise _error("finish_migration", f"no disks of {guest.uuid} on {self.host}")
+        if resize_disk:
+            self._resize_disks(directory, guest.flavor)
+        state = PowerState.RUNNING if power_on else PowerState.SHUTDOWN
+        with self._lock:
+            self._write_state(directory, power_state=int(state), name=guest.name)
+
+    def _resize_disks(self, directory: Path, flavor: FlavorSpec) -> None:
+        disks.grow(directory / ROOT, flavor.root_gb * GiB)
+        eph = directory / EPHEMERAL
+        # As Nova does: a bigger ephemeral disk grows and keeps its data; a smaller one
+        # cannot shrink, so it is made anew. Swap holds nothing worth keeping.
+        if not flavor.ephemeral_gb:
+            eph.unlink(missing_ok=True)
+        elif eph.is_file() and eph.stat().st_size <= flavor.ephemeral_gb * GiB:
+            disks.grow(eph, flavor.ephemeral_gb * GiB)
+        else:
+            disks.create_sparse(eph, flavor.ephemeral_gb * GiB)
+        (directory / SWAP).unlink(missing_ok=True)
+        if flavor.swap:
+            disks.create_sparse(directory / SWAP, flavor.swap * MiB)
+
+    def confirm_migration(self, uuid: str) -> None:
+        """Delete the disks the move set aside on this host."""
+        with self._lock:
+            shutil.rmtree(self.aside_dir(uuid), ignore_errors=True)
+
+    def finish_revert_migration(self, guest: GuestSpec, power_on: bool) -> None:
+        """Start the guest again from its set-aside disks (no copy); recreate it if gone."""
+        with self._lock:
+            aside = self.aside_dir(guest.uuid)
+            if aside.is_dir():
+                shutil.rmtree(self.guest_dir(guest.uuid), ignore_errors=True)
+                aside.rename(self.guest_dir(guest.uuid))
+        if not self.disk_path(guest.uuid).is_file():
+            LOG.warning("No disks of %s to revert to on %s; spawning it anew",
+                        guest.uuid, self.host)
+            self.spawn(guest, {})
+        state = PowerState.RUNNING if power_on else PowerState.SHUTDOWN
+        with self._lock:
+            self._write_state(self.guest_dir(guest.uuid), power_state=int(state),
+                              name=guest.name)
+
+    # -- moves across cells ----------------------------------------------------------------
+
+    def snapshot(self, uuid: str) -> Iterable[bytes]:
+        """The root disk's bytes in chunks, read as they are sent.
+
+        The trailing hole is not sent: the destination grows the disk to its flavor.
+        """
+        directory = self._existing("snapshot", uuid)
+        return disks.read_stream(directory / ROOT, trim=True)
+
+    def set_aside(self, uuid: str) -> None:
+        """Stop the guest and keep its disks aside for a revert or a rebuild."""
+        with self._lock:
+            directory = self.guest_dir(uuid)
+            if self._read_state(directory) is None:
+                return
+            self._write_state(directory, power_state=int(PowerState.SHUTDOWN))
+            aside = self.aside_dir(uuid)
+            shutil.rmtree(aside, ignore_errors=True)
+            directory.rename(aside)
+
+    def has_move_leftovers(self, uuid: str) -> bool:
+        """Whether a move set this guest's disks aside here."""
+        return self.aside_dir(uuid).is_dir()
+
+    # -- for tests and tools -----------------------------------------------------------------
+
+    def write_disk(self, uuid: str, offset: int, data: bytes) -> None:
+        """Write ``data`` into a guest's root disk, as the guest itself would."""
+        with self.disk_path(uuid).open("r+b") as f:
+            os.pwrite(f.fileno(), data, offset)
+
+    def read_disk(self, uuid: str, offset: int, length: int) -> bytes:
+        """Read ``length`` bytes of a guest's root disk from ``offset``."""
+        with self.disk_path(uuid).open("rb") as f:
+            return os.pread(f.fileno(), length, offset)
+
+
+def _verify(image_id: str, writer: disks.SparseWriter, checksum: str | None,
+            multihash: str | None) -> None:
+    got = (writer.md5.hexdigest(), writer.multihash.hexdigest())
+    if (checksum and got[0] != checksum) or (multihash and got[1] != multihash):
+        raise _error("spawn", f"image {image_id} arrived corrupted: checksum "
+                     f"{got[0]} (expected {checksum}), hash {got[1][:16]}... "
+                     f"(expected {(multihash or '')[:16]}...)")
+
+
+def _qcow2_to_raw(path: Path) -> None:
+    qemu_img = shutil.which("qemu-img")
+    if qemu_img is None:
+        raise _error("spawn", "the image is qcow2 and qemu-img is not installed")
+    raw = path.with_name(f"{path.name}.raw")
+    subprocess.run([qemu_img, "convert", "-O", "raw", str(path), str(raw)],  # noqa: S603
+                   check=True, capture_output=True, timeout=3600)
+    raw.replace(path)

@@ -1,0 +1,217 @@
+"""The local driver: real files, sparse copies, disks kept until confirm, space checks."""
+
+import errno
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cirrus import exception
+from cirrus.compute import cross_cell
+from cirrus.compute.drivers import load_driver, local
+from cirrus.compute.drivers import local_disks as disks
+from cirrus.compute.drivers.base import GuestSpec
+from cirrus.compute.drivers.local import EPHEMERAL, SWAP, GiB, LocalDiskDriver, MiB
+from cirrus.conf import build_config
+from cirrus.objects.flavor_spec import FlavorSpec
+from cirrus.objects.states import PowerState
+
+TINY = FlavorSpec(id=1, flavorid="1", name="m1.tiny", memory_mb=512, vcpus=1, root_gb=1,
+                  ephemeral_gb=0, swap=0)
+BIGGER = FlavorSpec(id=2, flavorid="2", name="bigger", memory_mb=1024, vcpus=1, root_gb=2,
+                    ephemeral_gb=1, swap=16)
+UUID = "0f0e0d0c-0b0a-4908-8706-050403020100"
+PATTERN = hashlib.sha256(b"pattern").digest() * 4096  # 128 KiB, no zero blocks
+
+
+def _guest(flavor: FlavorSpec = TINY) -> GuestSpec:
+    return GuestSpec(uuid=UUID, name="vm", flavor=flavor, image_id=None)
+
+
+def _driver(tmp: Path, host: str, **kwargs: int) -> LocalDiskDriver:
+    drv = LocalDiskDriver(tmp, None, **kwargs)
+    drv.init_host(host)
+    return drv
+
+
+def _written(drv: LocalDiskDriver) -> LocalDiskDriver:
+    drv.spawn(_guest(), {})
+    drv.write_disk(UUID, 0, PATTERN)
+    drv.write_disk(UUID, 512 * MiB, PATTERN)
+    return drv
+
+
+def test_spawn_creates_sparse_disks_of_flavor_sizes(tmp_path: Path) -> None:
+    drv = _driver(tmp_path, "h1")
+    drv.spawn(_guest(BIGGER), {})
+    directory = drv.guest_dir(UUID)
+    assert drv.disk_path(UUID).stat().st_size == 2 * GiB
+    assert (directory / EPHEMERAL).stat().st_size == GiB
+    assert (directory / SWAP).stat().st_size == 16 * MiB
+    assert sum(disks.allocated_bytes(p) for p in directory.iterdir()) < MiB
+
+
+def test_restarted_compute_sees_its_guests(tmp_path: Path) -> None:
+    drv = _driver(tmp_path, "h1")
+    drv.spawn(_guest(), {})
+    drv.power_off(UUID)
+    again = _driver(tmp_path, "h1")
+    assert again.list_instance_uuids() == [UUID]
+    assert again.get_power_state(UUID) == PowerState.SHUTDOWN
+
+
+def test_same_cell_move_copies_bytes_and_keeps_holes(tmp_path: Path) -> None:
+    src = _written(_driver(tmp_path, "h1"))
+    dst = _driver(tmp_path, "h2")
+    src.migrate_disk_and_power_off(UUID, "h2", BIGGER)
+    dst.finish_migration(_guest(BIGGER), resize_disk=True, power_on=True)
+    assert dst.read_disk(UUID, 0, len(PATTERN)) == PATTERN
+    assert dst.read_disk(UUID, 512 * MiB, len(PATTERN)) == PATTERN
+    assert dst.disk_path(UUID).stat().st_size == 2 * GiB
+    assert disks.allocated_bytes(dst.disk_path(UUID)) < 4 * len(PATTERN)
+    assert (dst.guest_dir(UUID) / EPHEMERAL).stat().st_size == GiB
+    src.confirm_migration(UUID)
+    assert not src.aside_dir(UUID).exists()
+
+
+def test_revert_reuses_source_disks_without_copying(tmp_path: Path) -> None:
+    src = _written(_driver(tmp_path, "h1"))
+    dst = _driver(tmp_path, "h2")
+    inode = src.disk_path(UUID).stat().st_ino
+    src.migrate_disk_and_power_off(UUID, "h2", BIGGER)
+    dst.finish_migration(_guest(BIGGER), resize_disk=True, power_on=True)
+    dst.write_disk(UUID, 0, b"changed on the destination")
+    dst.destroy(UUID)
+    src.finish_revert_migration(_guest(), power_on=True)
+    assert src.disk_path(UUID).stat().st_ino == inode
+    assert src.read_disk(UUID, 0, len(PATTERN)) == PATTERN
+    assert src.disk_path(UUID).stat().st_size == GiB
+
+
+def test_move_refuses_to_shrink_root(tmp_path: Path) -> None:
+    src = _driver(tmp_path, "h1")
+    src.spawn(_guest(BIGGER), {})
+    with pytest.raises(exception.DriverError, match="shrink"):
+        src.migrate_disk_and_power_off(UUID, "h2", TINY)
+    assert src.get_power_state(UUID) == PowerState.RUNNING
+
+
+def test_no_room_on_destination_is_a_clean_error(tmp_path: Path) -> None:
+    # A host that keeps all of the filesystem's free space back has no room left.
+    free_mb = shutil.disk_usage(tmp_path).free // MiB
+    src = _written(_driver(tmp_path, "h1", reserved_disk_mb=free_mb + 64))
+    with pytest.raises(exception.DriverError, match="not enough free disk space on host h2"):
+        src.migrate_disk_and_power_off(UUID, "h2", BIGGER)
+    assert src.get_power_state(UUID) == PowerState.RUNNING
+    assert src.read_disk(UUID, 0, len(PATTERN)) == PATTERN
+    assert not src.has_move_leftovers(UUID)
+
+
+def test_flavor_bigger_than_host_is_refused(tmp_path: Path) -> None:
+    drv = _driver(tmp_path, "h2", local_gb=2)
+    with pytest.raises(exception.DriverError, match="more than the 2 GiB host h2 has"):
+        drv.prepare_migration_target(UUID, BIGGER)
+    with pytest.raises(exception.DriverError, match="more than"):
+        drv.spawn(_guest(BIGGER), {})
+    assert drv.list_instance_uuids() == []
+
+
+def test_failed_copy_puts_the_source_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = _written(_driver(tmp_path, "h1"))
+
+    def _broken(a: Path, b: Path) -> int:
+        raise OSError(errno.EIO, "disk on fire")
+
+    monkeypatch.setattr(disks, "copy_sparse", _broken)
+    with pytest.raises(exception.DriverError, match="disk on fire"):
+        src.migrate_disk_and_power_off(UUID, "h2", BIGGER)
+    assert src.read_disk(UUID, 0, len(PATTERN)) == PATTERN
+    assert not src.has_move_leftovers(UUID)
+    assert not (tmp_path / "h2" / UUID).exists()
+    assert list((tmp_path / "h2").iterdir()) == []
+
+
+def test_snapshot_streams_whole_disk_in_chunks(tmp_path: Path) -> None:
+    drv = _written(_driver(tmp_path, "h1"))
+    path = drv.disk_path(UUID)
+    disks.create_sparse(path, 0)
+    drv.write_disk(UUID, 3 * MiB, PATTERN)
+    os.truncate(path, 8 * MiB)
+    chunks = list(drv.snapshot(UUID))
+    assert max(len(c) for c in chunks) <= disks.CHUNK
+    sent = b"".join(chunks)
+    # Everything up to the last data; the trailing hole is the destination's to grow.
+    assert len(sent) >= 3 * MiB + len(PATTERN)
+    whole = path.read_bytes()
+    assert sent == whole[: len(sent)]
+    assert whole[len(sent):] == bytes(len(whole) - len(sent))
+    assert b"".join(disks.read_stream(path)) == whole
+
+
+def test_sparse_copy_without_seek_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "src"
+    disks.create_sparse(src, 6 * MiB)
+    with src.open("r+b") as f:
+        os.pwrite(f.fileno(), PATTERN, 2 * MiB)
+    real = os.lseek
+
+    def _no_holes(fd: int, pos: int, how: int) -> int:
+        if how in (os.SEEK_DATA, os.SEEK_HOLE):
+            raise OSError(errno.EINVAL, "not supported")
+        return real(fd, pos, how)
+
+    monkeypatch.setattr(os, "lseek", _no_holes)
+    written = disks.copy_sparse(src, tmp_path / "dst")
+    # Zero blocks are skipped a chunk at a time, so only the chunk with data is written.
+    assert written == disks.CHUNK
+    assert (tmp_path / "dst").read_bytes() == src.read_bytes()
+
+
+def test_sparse_writer_hashes_and_skips_zeros(tmp_path: Path) -> None:
+    data = bytes(2 * MiB) + PATTERN + bytes(MiB)
+    writer = disks.SparseWriter(tmp_path / "img")
+    for off in range(0, len(data), 300_000):
+        writer.write(data[off:off + 300_000])
+    writer.close()
+    assert (tmp_path / "img").read_bytes() == data
+    assert writer.md5.hexdigest() == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    assert writer.multihash.hexdigest() == hashlib.sha512(data).hexdigest()
+
+
+def test_corrupted_download_is_a_driver_error(tmp_path: Path) -> None:
+    writer = disks.SparseWriter(tmp_path / "img")
+    writer.write(PATTERN)
+    writer.close()
+    good_md5 = hashlib.md5(PATTERN, usedforsecurity=False).hexdigest()
+    good_sha = hashlib.sha512(PATTERN).hexdigest()
+    local._verify("img", writer, good_md5, good_sha)
+    with pytest.raises(exception.DriverError, match="arrived corrupted"):
+        local._verify("img", writer, good_md5, "0" * 128)
+    with pytest.raises(exception.DriverError, match="arrived corrupted"):
+        local._verify("img", writer, "0" * 32, good_sha)
+
+
+def test_upload_sums_are_checked_against_what_was_sent() -> None:
+    sent = cross_cell._Hashed([PATTERN[:100], PATTERN[100:]])
+    assert b"".join(sent) == PATTERN
+    md5 = hashlib.md5(PATTERN, usedforsecurity=False).hexdigest()
+    sha = hashlib.sha512(PATTERN).hexdigest()
+    assert sent.matches(md5, "sha512", sha)
+    assert not sent.matches(md5, "sha512", "0" * 128)
+    assert not sent.matches("0" * 32, "sha512", sha)
+    # A service hashing with another algorithm is checked by its md5 alone.
+    assert sent.matches(md5, "sha256", "anything")
+
+
+def test_loader_builds_the_local_driver_from_config(tmp_path: Path) -> None:
+    conf = build_config(overrides={"DEFAULT": {"compute_driver": "local",
+                                               "state_path": str(tmp_path)},
+                                   "local_driver": {"local_gb": 7}})
+    drv = load_driver(conf)
+    assert isinstance(drv, LocalDiskDriver)
+    assert drv.instances_path == tmp_path / "instances"
+    drv.init_host("hostA")
+    assert drv.get_available_resource("hostA").local_gb == 7
+    assert (tmp_path / "instances" / "hostA").is_dir()
