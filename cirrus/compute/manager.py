@@ -12,7 +12,7 @@ with warnings.catch_warnings():
 from sqlalchemy.orm import Session
 
 from cirrus import exception
-from cirrus.compute import network, recovery, rollback
+from cirrus.compute import network, recovery, rollback, volumes
 from cirrus.compute.cross_cell import CrossCellManager
 from cirrus.compute.drivers.base import ComputeDriver, GuestSpec
 from cirrus.compute.move import MoveManager
@@ -147,9 +147,12 @@ class ComputeManager:
                                      task_state=TaskState.SPAWNING)
         inst.network_info = list(vifs)
         assert inst.flavor is not None
+        bdms = volumes.attach_for_build(self.runtime, self.cell, inst.project_id or "",
+                                        inst.uuid, self.host)
         guest = GuestSpec(uuid=inst.uuid, name=inst.display_name or inst.uuid,
                           flavor=inst.flavor, image_id=inst.image_ref,
-                          network_info=tuple(vifs))
+                          network_info=tuple(vifs),
+                          block_devices=volumes.block_device_info(bdms))
         self.driver.spawn(guest, image)
         return self._save(
             inst, expected_task_state=TaskState.SPAWNING, vm_state=VmState.ACTIVE,
@@ -161,6 +164,11 @@ class ComputeManager:
                     error: Exception) -> None:
         """Give this host's share back and ask the cell conductor to try an alternate."""
         self._clean_guest(inst.uuid)
+        try:
+            volumes.disconnect_for_reschedule(self.runtime, self.cell, inst.project_id or "",
+                                              inst.uuid)
+        except Exception:
+            LOG.exception("Disconnecting the volumes of %s failed", inst.uuid)
         self.runtime.placement.delete_allocations(inst.uuid)
         self._set(inst.uuid, task_state=TaskState.SCHEDULING, host=None, node=None)
         self.tracker.refresh_usage()
@@ -201,6 +209,7 @@ class ComputeManager:
         with self._event(ctxt, instance_uuid, "terminate_instance"):
             self.driver.destroy(instance_uuid)
             network.deallocate_for_instance(self.runtime, instance_uuid)
+            volumes.release_all(self.runtime, self.cell, inst.project_id or "", instance_uuid)
             self.runtime.placement.delete_allocations(instance_uuid)
             self._end_moves(instance_uuid)
             with self._session() as s:
