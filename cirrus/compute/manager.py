@@ -49,7 +49,7 @@ class ComputeManager:
         driver: the hypervisor driver.
     """
 
-    target = messaging.Target(version="6.2")
+    target = messaging.Target(version="6.3")
 
     def __init__(self, runtime: Runtime, cell: CellMapping, host: str,
                  driver: ComputeDriver) -> None:
@@ -287,3 +287,21 @@ class ComputeManager:
         # A failed reboot leaves the server in ERROR, from where a hard reboot recovers it.
         self._power(ctxt, instance_uuid, "reboot", expected, _reboot, VmState.ACTIVE,
                     error_state=VmState.ERROR)
+
+    # -- volumes -----------------------------------------------------------------------
+
+    def attach_volume(self, ctxt: RequestContext, instance_uuid: str, bdm_uuid: str) -> None:
+        """Connect the reserved attachment of a new mapping to this host and complete it."""
+        inst = self._get(instance_uuid)
+        with self._event(ctxt, instance_uuid, "attach_volume"):
+            volumes.connect_reserved(self.runtime, self.cell, inst.project_id or "",
+                                     instance_uuid, bdm_uuid, self.host)
+        self._notify(ctxt, inst, "volume_attach.end")
+
+    def detach_volume(self, ctxt: RequestContext, instance_uuid: str, bdm_uuid: str) -> None:
+        """Delete the volume's attachment and its mapping."""
+        inst = self._get(instance_uuid)
+        with self._event(ctxt, instance_uuid, "detach_volume"):
+            volumes.disconnect(self.runtime, self.cell, inst.project_id or "",
+                               instance_uuid, bdm_uuid)
+        self._notify(ctxt, inst, "volume_detach.end")

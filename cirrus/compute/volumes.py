@@ -54,6 +54,41 @@ def connect(runtime: Runtime, cell: CellMapping, project_id: str, bdm: BlockDevi
     return bdm
 
 
+def _find(runtime: Runtime, cell: CellMapping, instance_uuid: str,
+          bdm_uuid: str) -> BlockDevice:
+    for bdm in bdms_of(runtime, cell, instance_uuid):
+        if bdm.uuid == bdm_uuid:
+            return bdm
+    raise exception.VolumeBDMNotFound(volume_id=bdm_uuid)
+
+
+def connect_reserved(runtime: Runtime, cell: CellMapping, project_id: str,
+                     instance_uuid: str, bdm_uuid: str, host: str) -> BlockDevice:
+    """Connect the reserved attachment of a mapping to ``host`` and complete it.
+
+    Raises:
+        VolumeBDMNotFound: no such mapping on the server.
+        AttachmentNotFound: the reservation is gone.
+    """
+    bdm = _find(runtime, cell, instance_uuid, bdm_uuid)
+    client = runtime.volume_for(project_id)
+    assert bdm.attachment_id is not None
+    attachment = client.update_attachment(bdm.attachment_id, connector(host))
+    bdm = _update(runtime, cell, bdm, connection_info=dict(attachment.connection_info))
+    client.complete_attachment(attachment.id)
+    return bdm
+
+
+def disconnect(runtime: Runtime, cell: CellMapping, project_id: str, instance_uuid: str,
+               bdm_uuid: str) -> None:
+    """Delete a mapping's attachment, then the mapping (the volume stays)."""
+    bdm = _find(runtime, cell, instance_uuid, bdm_uuid)
+    if bdm.attachment_id:
+        delete_attachment(runtime, project_id, bdm.attachment_id)
+    with runtime.cell_session(cell) as s:
+        bdm_obj.destroy(s, bdm.id)
+
+
 def attach_for_build(runtime: Runtime, cell: CellMapping, project_id: str,
                      instance_uuid: str, host: str) -> list[BlockDevice]:
     """Create the volumes a build asked for and connect every volume to ``host``.
