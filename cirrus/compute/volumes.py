@@ -153,6 +153,53 @@ def release_all(runtime: Runtime, cell: CellMapping, project_id: str,
             bdm_obj.destroy(s, bdm.id)
 
 
+def move_to_host(runtime: Runtime, cell: CellMapping, project_id: str, instance_uuid: str,
+                 host: str) -> list[BlockDevice]:
+    """Give every volume of a moving server a new attachment on ``host``.
+
+    The mappings name the new attachments; the previous ones stay in the volume service,
+    still connected to the source, until a confirm deletes them (``keep_only_named``) or a
+    revert goes back to them (``back_to_previous``).
+    """
+    return [connect(runtime, cell, project_id, bdm, host)
+            for bdm in bdms_of(runtime, cell, instance_uuid) if bdm.volume_id]
+
+
+def _others(runtime: Runtime, project_id: str, bdm: BlockDevice) -> list[Any]:
+    """The server's attachments of the mapping's volume that the mapping does not name."""
+    found = runtime.volume_for(project_id).list_attachments(
+        instance_id=bdm.instance_uuid, volume_id=bdm.volume_id)
+    return [a for a in found if a.id != bdm.attachment_id]
+
+
+def keep_only_named(runtime: Runtime, cell: CellMapping, project_id: str,
+                    instance_uuid: str) -> None:
+    """Delete the attachments of the server's volumes that no mapping names (a confirm)."""
+    for bdm in bdms_of(runtime, cell, instance_uuid):
+        if bdm.volume_id:
+            for att in _others(runtime, project_id, bdm):
+                delete_attachment(runtime, project_id, att.id)
+
+
+def back_to_previous(runtime: Runtime, cell: CellMapping, project_id: str,
+                     instance_uuid: str) -> None:
+    """Delete the attachments a move made and name the ones kept from before (a revert).
+
+    A mapping with no earlier attachment keeps its own: the move never replaced it.
+    """
+    for bdm in bdms_of(runtime, cell, instance_uuid):
+        if not bdm.volume_id:
+            continue
+        others = _others(runtime, project_id, bdm)
+        if not others:
+            continue
+        previous = others[0]
+        _update(runtime, cell, bdm, attachment_id=previous.id,
+                connection_info=dict(previous.connection_info))
+        if bdm.attachment_id:
+            delete_attachment(runtime, project_id, bdm.attachment_id)
+
+
 def block_device_info(bdms: list[BlockDevice]) -> tuple[dict[str, Any], ...]:
     """What a driver is told about the server's volumes."""
     return tuple({"volume_id": b.volume_id, "device_name": b.device_name,
