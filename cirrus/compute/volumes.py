@@ -200,6 +200,38 @@ def back_to_previous(runtime: Runtime, cell: CellMapping, project_id: str,
             delete_attachment(runtime, project_id, bdm.attachment_id)
 
 
+def reserve_for_move(runtime: Runtime, cell: CellMapping, project_id: str,
+                     instance_uuid: str) -> None:
+    """Reserve every volume again for the copy of a server in ``cell`` (a cross-cell move).
+
+    The copy's mappings name the reservations; the source's keep naming theirs, so the
+    rollback (``keep_only_named`` on the source cell) tells the two apart.
+    """
+    client = runtime.volume_for(project_id)
+    for bdm in bdms_of(runtime, cell, instance_uuid):
+        if bdm.volume_id:
+            attachment = client.create_attachment(bdm.volume_id, instance_uuid)
+            _update(runtime, cell, bdm, attachment_id=attachment.id, connection_info=None)
+
+
+def connect_all_reserved(runtime: Runtime, cell: CellMapping, project_id: str,
+                         instance_uuid: str, host: str) -> list[BlockDevice]:
+    """Connect each mapping's reserved attachment to ``host`` and complete it."""
+    return [connect_reserved(runtime, cell, project_id, instance_uuid, bdm.uuid, host)
+            for bdm in bdms_of(runtime, cell, instance_uuid) if bdm.attachment_id]
+
+
+def release_named(runtime: Runtime, cell: CellMapping, project_id: str,
+                  instance_uuid: str) -> None:
+    """Delete the attachments the mappings in ``cell`` name; the volumes stay.
+
+    Used on the copy that loses a cross-cell move, whose records are deleted next.
+    """
+    for bdm in bdms_of(runtime, cell, instance_uuid):
+        if bdm.attachment_id:
+            delete_attachment(runtime, project_id, bdm.attachment_id)
+
+
 def block_device_info(bdms: list[BlockDevice]) -> tuple[dict[str, Any], ...]:
     """What a driver is told about the server's volumes."""
     return tuple({"volume_id": b.volume_id, "device_name": b.device_name,
