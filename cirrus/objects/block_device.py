@@ -77,7 +77,9 @@ def values_from_request(instance_uuid: str, item: Mapping[str, Any]) -> dict[str
         "uuid": str(uuidlib.uuid4()), "instance_uuid": instance_uuid,
         "source_type": source, "destination_type": item.get("destination_type"),
         "boot_index": _boot_index(item.get("boot_index")),
-        "device_name": item.get("device_name"),
+        # The root disk is the first device, image or volume alike.
+        "device_name": item.get("device_name") or (
+            "/dev/vda" if _boot_index(item.get("boot_index")) == 0 else None),
         "volume_id": item.get("uuid") if source == "volume" else None,
         "image_id": item.get("uuid") if source == "image" else None,
         "volume_size": _size(item.get("volume_size")),
@@ -149,9 +151,9 @@ def destroy(session: Session, bdm_id: int) -> None:
 
 
 def next_device_name(existing: Iterable[BlockDevice]) -> str:
-    """The first free ``/dev/vdX`` after the server's devices."""
+    """The first free ``/dev/vdX`` after the server's devices (``vda`` is the root's)."""
     used = {b.device_name for b in existing if b.device_name}
-    for letter in "abcdefghijklmnopqrstuvwxyz":
+    for letter in "bcdefghijklmnopqrstuvwxyz":
         name = f"/dev/vd{letter}"
         if name not in used:
             return name

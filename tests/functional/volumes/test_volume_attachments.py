@@ -29,7 +29,7 @@ def test_attach_show_list_detach(cloud, member, server):
                    delete_on_termination=True)
     assert resp.status_code == 200, resp.text
     assert resp.json() == {"volumeAttachment": {
-        "device": "/dev/vda", "id": volume.id, "serverId": server, "volumeId": volume.id,
+        "device": "/dev/vdb", "id": volume.id, "serverId": server, "volumeId": volume.id,
         "tag": "data", "delete_on_termination": True}}
     (bdm,) = vh.bdms(cloud, server)
     attached = client.get_volume(volume.id)
@@ -39,12 +39,12 @@ def test_attach_show_list_detach(cloud, member, server):
 
     shown = helpers.raw(cloud, member, "GET", f"{_VA.format(server)}/{volume.id}")
     assert shown.json()["volumeAttachment"] == {
-        "device": "/dev/vda", "serverId": server, "volumeId": volume.id, "tag": "data",
+        "device": "/dev/vdb", "serverId": server, "volumeId": volume.id, "tag": "data",
         "delete_on_termination": True, "attachment_id": bdm.attachment_id,
         "bdm_uuid": bdm.uuid}
     old = helpers.raw(cloud, member, "GET", _VA.format(server), version="2.1")
     assert old.json() == {"volumeAttachments": [{
-        "device": "/dev/vda", "id": volume.id, "serverId": server, "volumeId": volume.id}]}
+        "device": "/dev/vdb", "id": volume.id, "serverId": server, "volumeId": volume.id}]}
     at_79 = helpers.raw(cloud, member, "GET", _VA.format(server), version="2.79")
     assert at_79.json()["volumeAttachments"][0]["delete_on_termination"] is True
     assert "attachment_id" not in at_79.json()["volumeAttachments"][0]
