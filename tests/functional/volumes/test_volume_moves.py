@@ -1,6 +1,9 @@
 """Resize of a volume-backed server with a data volume: attachments at every step."""
 
+import pytest
+
 from tests.functional import helpers
+from tests.functional.moves import faults
 from tests.functional.moves import helpers as mv
 from tests.functional.volumes import helpers as vh
 
@@ -82,3 +85,34 @@ def test_resize_confirm_then_revert(cloud, member, admin, notifications):
     remaining = {v.id for v in vh.volumes(cloud, member).list_volumes()}
     assert data not in remaining
     assert not set(before) & remaining
+
+
+@pytest.mark.parametrize(("failing", "method", "ends_on"), [
+    ("source", "migrate_disk_and_power_off", "source"),
+    ("dest", "finish_migration", "dest")])
+def test_failed_resize_keeps_one_attachment_per_volume(cloud, member, admin, failing,
+                                                       method, ends_on):
+    server_id = vh.boot_from_image_volume(cloud, member, "bfv-resize-fails", zone="cell2")
+    try:
+        _attach_data_volume(cloud, member, server_id)
+        source = mv.host_of(admin, server_id)
+        hosts = {"source": source, "dest": mv.other_host(source)}
+        before = _named(cloud, server_id)
+        with faults.fail_once(cloud, hosts[failing], method):
+            faults.resize(cloud, member, server_id, "2")
+            faults.settled(cloud, member, server_id, "ERROR", "error")
+        assert mv.host_of(admin, server_id) == hosts[ends_on]
+        named = _named(cloud, server_id)
+        assert _held(cloud, member, server_id) == {v: {a} for v, a in named.items()}
+        if ends_on == "source":
+            assert named == before
+        mv.check(cloud, server_id)
+
+        faults.hard_reboot(cloud, member, server_id)
+        mv.check(cloud, server_id)
+        faults.retry_resize_and_confirm(cloud, member, server_id, "3")
+        named = _named(cloud, server_id)
+        assert _held(cloud, member, server_id) == {v: {a} for v, a in named.items()}
+    finally:
+        vh.delete_and_wait(member, server_id)
+    assert vh.attachments_of(cloud, member, server_id) == {}
