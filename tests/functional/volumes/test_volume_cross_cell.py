@@ -9,6 +9,7 @@ import pytest
 from cirrus import exception
 from cirrus.objects import block_device as bdm_obj
 from tests.functional import helpers
+from tests.functional.moves import faults
 from tests.functional.moves import helpers as mv
 from tests.functional.moves.helpers import across, copy_in
 from tests.functional.volumes import helpers as vh
@@ -118,3 +119,30 @@ def test_a_lost_attachment_reply_at_dest_rolls_back(cloud, member, admin, notifi
         mv.check(cloud, server_id)
     finally:
         vh.delete_and_wait(member, server_id)
+
+
+def test_a_failed_spawn_at_dest_leaves_the_source_attachments(cloud, member, admin,
+                                                              notifications):
+    server_id = vh.boot_from_image_volume(cloud, member, "xcell-bfv-spawn")
+    try:
+        source = mv.host_of(admin, server_id)
+        dest = across(source)
+        before = _named(cloud, server_id)
+        with faults.fail_once(cloud, dest, "spawn"):
+            mv.post_action(cloud, admin, server_id, {"migrate": {"host": dest}},
+                           version="2.56")
+            faults.settled(cloud, member, server_id, "ERROR", "error")
+        assert mv.host_of(admin, server_id) == source
+        assert copy_in(cloud, _cell_name(dest), server_id) is None
+        # The destination's attachments went with the rollback of PrepResizeAtDest.
+        assert _held(cloud, member, server_id) == {v: {a} for v, a in before.items()}
+        mv.check(cloud, server_id)
+
+        faults.hard_reboot(cloud, member, server_id)
+        mv.check(cloud, server_id)
+        _move_across(cloud, member, admin, notifications, server_id)
+        mv.confirm_and_wait(cloud, member, notifications, server_id)
+        mv.check(cloud, server_id)
+    finally:
+        vh.delete_and_wait(member, server_id)
+    assert vh.attachments_of(cloud, member, server_id) == {}
