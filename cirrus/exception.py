@@ -273,6 +273,14 @@ class InvalidVolume(Invalid):
     msg_fmt = "Invalid volume: %(reason)s"
 
 
+class VolumeBDMNotFound(NotFound):
+    msg_fmt = "No volume Block Device Mapping with id %(volume_id)s."
+
+
+class VolumeNotAvailable(Conflict):
+    msg_fmt = "Invalid volume: %(reason)s"
+
+
 class InvalidKeypair(Invalid):
     msg_fmt = "Keypair data is invalid: %(reason)s"
 

@@ -188,6 +188,13 @@ class Runtime:
         return self._client("volume", lambda: VolumeClient(
             self.http("cinder", "/volume"), self.service_token))
 
+    def volume_for(self, project_id: str) -> Any:
+        """A volume client whose URLs name ``project_id`` (volumes are created there)."""
+        from cirrus.volume.client import VolumeClient
+
+        return self._client(f"volume:{project_id}", lambda: VolumeClient(
+            self.http("cinder", "/volume"), self.service_token, project_id=project_id))
+
     def _client(self, name: str, build: Callable[[], Any]) -> Any:
         with self._lock:
             if name not in self._clients:

@@ -15,6 +15,7 @@ from cirrus.api.handlers import (
     servers,
     services,
     versions,
+    volume_attachments,
 )
 from cirrus.wsgi.routes import RouteTable
 
@@ -30,6 +31,12 @@ ROUTES: RouteTable = [
     ("/v2.1/servers/{server_id}/os-instance-actions", {"GET": instance_actions.list_actions}),
     ("/v2.1/servers/{server_id}/os-instance-actions/{request_id}",
      {"GET": instance_actions.get_action}),
+    ("/v2.1/servers/{server_id}/os-volume_attachments",
+     {"GET": volume_attachments.list_volume_attachments,
+      "POST": volume_attachments.create_volume_attachment}),
+    ("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
+     {"GET": volume_attachments.get_volume_attachment,
+      "DELETE": volume_attachments.delete_volume_attachment}),
     ("/v2.1/flavors", {"GET": flavors.list_flavors, "POST": flavors.create_flavor}),
     ("/v2.1/flavors/detail", {"GET": flavors.list_flavors_detail}),
     ("/v2.1/flavors/{flavor_id}", {"GET": flavors.get_flavor, "PUT": flavors.update_flavor,

@@ -20,7 +20,7 @@ with warnings.catch_warnings():
     import oslo_messaging as messaging
 
 from cirrus import exception
-from cirrus.compute import network
+from cirrus.compute import network, volumes
 from cirrus.compute import rollback as rb
 from cirrus.context import RequestContext
 from cirrus.db.base import utcnow
@@ -174,6 +174,8 @@ class CrossCellManager:
                     new_flavor=new, **instance_obj.flavor_columns(new))
             c._notify(ctxt, inst, "resize_finish.start")
             try:
+                volumes.connect_all_reserved(c.runtime, c.cell, inst.project_id or "",
+                                             inst.uuid, c.host)
                 self._spawn(inst, new, snapshot_id)
             except Exception:
                 if source_host:
@@ -221,6 +223,7 @@ class CrossCellManager:
                 if c.driver.has_move_leftovers(inst.uuid):
                     c.driver.confirm_migration(inst.uuid)
                 network.delete_bindings(c.runtime, inst.uuid, c.host)
+                volumes.release_named(c.runtime, c.cell, inst.project_id or "", inst.uuid)
                 self._transition(mig, _M.CONFIRMED)
         finally:
             try:
@@ -247,6 +250,7 @@ class CrossCellManager:
             # The source binding first: deleting the active one would unbind the port.
             network.activate_bindings(c.runtime, inst.uuid, source)
             network.delete_bindings(c.runtime, inst.uuid, c.host)
+            volumes.release_named(c.runtime, c.cell, inst.project_id or "", inst.uuid)
             self._transition(mig, _M.REVERTED)
         c.tracker.refresh_usage()
 

@@ -1,5 +1,6 @@
 """The compute service's RPC endpoint: boot, delete and power operations on one host."""
 
+import dataclasses
 import logging
 import warnings
 from collections.abc import Callable
@@ -12,7 +13,7 @@ with warnings.catch_warnings():
 from sqlalchemy.orm import Session
 
 from cirrus import exception
-from cirrus.compute import config_drive, network, recovery, rollback
+from cirrus.compute import config_drive, network, recovery, rollback, volumes
 from cirrus.compute.cross_cell import CrossCellManager
 from cirrus.compute.drivers.base import ComputeDriver, GuestSpec
 from cirrus.compute.group_policy import GroupPolicy
@@ -51,7 +52,7 @@ class ComputeManager:
         driver: the hypervisor driver.
     """
 
-    target = messaging.Target(version="6.2")
+    target = messaging.Target(version="6.3")
 
     def __init__(self, runtime: Runtime, cell: CellMapping, host: str,
                  driver: ComputeDriver) -> None:
@@ -84,15 +85,16 @@ class ComputeManager:
         with self._session() as s:
             return instance_obj.save(s, inst, **changes)
 
-    def guest(self, inst: Instance, flavor: FlavorSpec,
-              image_id: str | None = None) -> GuestSpec:
+    def guest(self, inst: Instance, flavor: FlavorSpec, image_id: str | None = None,
+              block_devices: tuple[dict[str, Any], ...] = ()) -> GuestSpec:
         """The driver's view of ``inst`` here, its config drive built from the records."""
         drive = None
         if config_drive.required_by(inst, self.runtime.conf.force_config_drive):
             with self.runtime.cell_reader(self.cell) as s:
                 files = instance_obj.injected_files(s, inst.uuid)
             drive = config_drive.build(inst, files)
-        return rollback.guest_of(inst, flavor, image_id, drive)
+        return dataclasses.replace(rollback.guest_of(inst, flavor, image_id, drive),
+                                   block_devices=block_devices)
 
     def _set(self, uuid: str, **changes: Any) -> None:
         with self._session() as s:
@@ -164,7 +166,10 @@ class ComputeManager:
                                      task_state=TaskState.SPAWNING, **drive)
         inst.network_info = list(vifs)
         assert inst.flavor is not None
-        self.driver.spawn(self.guest(inst, inst.flavor), image)
+        bdms = volumes.attach_for_build(self.runtime, self.cell, inst.project_id or "",
+                                        inst.uuid, self.host)
+        self.driver.spawn(self.guest(inst, inst.flavor,
+                                     block_devices=volumes.block_device_info(bdms)), image)
         return self._save(
             inst, expected_task_state=TaskState.SPAWNING, vm_state=VmState.ACTIVE,
             task_state=None, power_state=self.driver.get_power_state(inst.uuid),
@@ -175,6 +180,11 @@ class ComputeManager:
                     error: Exception) -> None:
         """Give this host's share back and ask the cell conductor to try an alternate."""
         self._clean_guest(inst.uuid)
+        try:
+            volumes.disconnect_for_reschedule(self.runtime, self.cell, inst.project_id or "",
+                                              inst.uuid)
+        except Exception:
+            LOG.exception("Disconnecting the volumes of %s failed", inst.uuid)
         self.runtime.placement.delete_allocations(inst.uuid)
         self._set(inst.uuid, task_state=TaskState.SCHEDULING, host=None, node=None)
         self.tracker.refresh_usage()
@@ -217,6 +227,7 @@ class ComputeManager:
         with self._event(ctxt, instance_uuid, "terminate_instance"):
             self.driver.destroy(instance_uuid)
             network.deallocate_for_instance(self.runtime, instance_uuid)
+            volumes.release_all(self.runtime, self.cell, inst.project_id or "", instance_uuid)
             self.runtime.placement.delete_allocations(instance_uuid)
             self._end_moves(instance_uuid)
             with self._session() as s:
@@ -294,3 +305,21 @@ class ComputeManager:
         # A failed reboot leaves the server in ERROR, from where a hard reboot recovers it.
         self._power(ctxt, instance_uuid, "reboot", expected, _reboot, VmState.ACTIVE,
                     error_state=VmState.ERROR)
+
+    # -- volumes -----------------------------------------------------------------------
+
+    def attach_volume(self, ctxt: RequestContext, instance_uuid: str, bdm_uuid: str) -> None:
+        """Connect the reserved attachment of a new mapping to this host and complete it."""
+        inst = self._get(instance_uuid)
+        with self._event(ctxt, instance_uuid, "attach_volume"):
+            volumes.connect_reserved(self.runtime, self.cell, inst.project_id or "",
+                                     instance_uuid, bdm_uuid, self.host)
+        self._notify(ctxt, inst, "volume_attach.end")
+
+    def detach_volume(self, ctxt: RequestContext, instance_uuid: str, bdm_uuid: str) -> None:
+        """Delete the volume's attachment and its mapping."""
+        inst = self._get(instance_uuid)
+        with self._event(ctxt, instance_uuid, "detach_volume"):
+            volumes.disconnect(self.runtime, self.cell, inst.project_id or "",
+                               instance_uuid, bdm_uuid)
+        self._notify(ctxt, inst, "volume_detach.end")

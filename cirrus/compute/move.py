@@ -18,7 +18,7 @@ with warnings.catch_warnings():
     import oslo_messaging as messaging
 
 from cirrus import exception
-from cirrus.compute import network, recovery
+from cirrus.compute import network, recovery, volumes
 from cirrus.compute import rollback as rb
 from cirrus.compute.rpcapi import ComputeAPI
 from cirrus.conductor.rpcapi import CellTaskAPI
@@ -257,6 +257,7 @@ class MoveManager:
                 **instance_obj.flavor_columns(new))
         c._notify(ctxt, inst, "resize_finish.start")
         network.bind_to_host(c.runtime, inst.uuid, c.host)
+        volumes.move_to_host(c.runtime, c.cell, inst.project_id or "", inst.uuid, c.host)
         resize_disk = (old.root_gb, old.ephemeral_gb, old.swap) != (
             new.root_gb, new.ephemeral_gb, new.swap)
         c.driver.finish_migration(c.guest(inst, new), resize_disk,
@@ -288,6 +289,8 @@ class MoveManager:
         try:
             with c._event(ctxt, instance_uuid, "confirm_resize"):
                 c.driver.confirm_migration(instance_uuid)
+                volumes.keep_only_named(c.runtime, c.cell, inst.project_id or "",
+                                        instance_uuid)
                 try:
                     c.runtime.placement.delete_allocations(mig.uuid)
                 except Exception as exc:
@@ -331,6 +334,8 @@ class MoveManager:
         try:
             with c._event(ctxt, instance_uuid, "revert_resize"):
                 c.driver.destroy(instance_uuid)
+                volumes.back_to_previous(c.runtime, c.cell, inst.project_id or "",
+                                         instance_uuid)
                 # The server is pointed back at the source now so that this host's
                 # tracker stops counting it; the migration stays "reverting" until the
                 # source has finished (Nova marks it "reverted" here, and a revert that

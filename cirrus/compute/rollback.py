@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from cirrus import exception
+from cirrus.compute import volumes
 from cirrus.compute.drivers.base import GuestSpec
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import migration as migration_obj
@@ -78,6 +79,19 @@ def guest_of(inst: Instance, flavor: FlavorSpec, image_id: str | None = None,
                      network_info=tuple(inst.network_info), config_drive=drive)
 
 
+def _settle_volumes(runtime: Runtime, cell: CellMapping, inst: Instance, *,
+                    to_source: bool) -> None:
+    """Keep one attachment per volume: the source's, or the destination's."""
+    project = inst.project_id or ""
+    try:
+        if to_source:
+            volumes.back_to_previous(runtime, cell, project, inst.uuid)
+        else:
+            volumes.keep_only_named(runtime, cell, project, inst.uuid)
+    except Exception:
+        LOG.exception("Settling the volume attachments of %s failed", inst.uuid)
+
+
 def abort_move(runtime: Runtime, cell: CellMapping, inst: Instance, migration: Migration,
                error: BaseException, *, to_source: bool, vm_state: str | None,
                host: str | None = None) -> Instance:
@@ -108,6 +122,7 @@ def abort_move(runtime: Runtime, cell: CellMapping, inst: Instance, migration: M
         LOG.exception("Reverting allocation in placement for migration %s failed",
                       migration.uuid)
     fail_migration(runtime, cell, migration)
+    _settle_volumes(runtime, cell, inst, to_source=to_source)
     with runtime.cell_session(cell) as s:
         current = instance_obj.get_by_uuid(s, inst.uuid)
         old = current.old_flavor or current.flavor

@@ -8,6 +8,7 @@ Version history:
           prep_snapshot_based_resize_at_dest, prep_snapshot_based_resize_at_source,
           finish_snapshot_based_resize_at_dest, confirm_snapshot_based_resize_at_source,
           revert_snapshot_based_resize_at_dest, finish_revert_snapshot_based_resize_at_source.
+    6.3 - attach_volume and detach_volume, calls from the API.
 """
 
 from typing import Any
@@ -21,6 +22,7 @@ from cirrus.runtime import Runtime
 TOPIC = "compute"
 BASE_VERSION = "6.0"
 CROSS_CELL_VERSION = "6.2"
+VOLUME_VERSION = "6.3"
 
 
 class ComputeAPI:
@@ -118,6 +120,18 @@ class ComputeAPI:
         """Cast: remove what a failed move left on ``host`` of a server living elsewhere."""
         self._client(cell).cast(ctx, "cleanup_move", server=host, version="6.1",
                                 instance_uuid=instance_uuid)
+
+    def attach_volume(self, ctx: RequestContext, cell: CellMapping, host: str, *,
+                      instance_uuid: str, bdm_uuid: str) -> None:
+        """Call: connect a reserved volume of the server to ``host``."""
+        self._client(cell).call(ctx, "attach_volume", server=host, version=VOLUME_VERSION,
+                                instance_uuid=instance_uuid, bdm_uuid=bdm_uuid)
+
+    def detach_volume(self, ctx: RequestContext, cell: CellMapping, host: str, *,
+                      instance_uuid: str, bdm_uuid: str) -> None:
+        """Call: disconnect a volume from the server on ``host`` and forget its mapping."""
+        self._client(cell).call(ctx, "detach_volume", server=host, version=VOLUME_VERSION,
+                                instance_uuid=instance_uuid, bdm_uuid=bdm_uuid)
 
     # -- cross-cell moves: every method is a call from the superconductor ---------------
 

@@ -23,6 +23,7 @@ from cirrus.conductor.tasks import migrate
 from cirrus.conductor.tasks.base import TaskChain
 from cirrus.context import RequestContext
 from cirrus.notifications.notifier import Notifier, instance_payload
+from cirrus.objects import block_device as bdm_obj
 from cirrus.objects import build_request as br_obj
 from cirrus.objects import host_mapping as hm_obj
 from cirrus.objects import instance as instance_obj
@@ -251,6 +252,10 @@ class ComputeTaskManager:
                 system_metadata=values.pop("system_metadata", {}), tags=br.tags,
                 keypairs=values.pop("keypairs", []),
                 injected_files=[tuple(f) for f in values.pop("injected_files", [])])
+            # A server buried in cell0 never had volumes made or attached for it.
+            if not cell.is_cell0:
+                for item in bdm_obj.volume_items(br.block_device_mappings):
+                    bdm_obj.create(s, bdm_obj.values_from_request(inst.uuid, item))
             action_obj.start(s, inst.uuid, action_obj.CREATE, ctxt.request_id,
                              ctxt.user_id, ctxt.project_id)
         return inst

@@ -15,6 +15,7 @@ from cirrus import exception
 from cirrus.allinone.runner import AllInOne
 from cirrus.compute.drivers.base import ComputeDriver
 from cirrus.compute.drivers.fake import FakeDriver
+from cirrus.objects import block_device as bdm_obj
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import instance_mapping as im_obj
 from cirrus.objects import migration as migration_obj
@@ -34,8 +35,10 @@ def _rt(aio: AllInOne) -> Runtime:
     return aio.runtime
 
 
-def _resources(flavor: FlavorSpec) -> dict[str, int]:
-    disk = flavor.root_gb + flavor.ephemeral_gb + math.ceil(flavor.swap / 1024)
+def _resources(flavor: FlavorSpec, is_bfv: bool = False) -> dict[str, int]:
+    # A volume-backed server's root disk is its volume: Placement holds none of it.
+    root = 0 if is_bfv else flavor.root_gb
+    disk = root + flavor.ephemeral_gb + math.ceil(flavor.swap / 1024)
     out = {"VCPU": flavor.vcpus, "MEMORY_MB": flavor.memory_mb, "DISK_GB": disk}
     return {k: v for k, v in out.items() if v}
 
@@ -92,7 +95,32 @@ def check_server(aio: AllInOne, uuid: str) -> Instance:
     _check_allocations(aio, cell, inst)
     _check_guests(aio, cell, inst)
     _check_ports(aio, cell, inst)
+    _check_attachments(aio, cell, inst)
     return inst
+
+
+def _check_attachments(aio: AllInOne, cell: Any, inst: Instance) -> None:
+    """I3 for volumes: the volume service holds the attachments the mappings name.
+
+    While VERIFY_RESIZE the source's attachment of each volume is kept for a revert, so
+    one more per volume is allowed then; at any other settled moment none is.
+    """
+    if inst.task_state is not None:
+        return
+    with _rt(aio).cell_reader(cell) as s:
+        bdms = bdm_obj.get_by_instance(s, inst.uuid)
+    named = {b.attachment_id for b in bdms if b.attachment_id}
+    if len(named) != len(bdms):
+        raise InvariantError(f"I3: a volume of {inst.uuid} has no attachment")
+    held = {a.id for a in _rt(aio).volume.list_attachments(instance_id=inst.uuid,
+                                                           all_projects=True)}
+    if not named <= held:
+        raise InvariantError(f"I3: attachments {sorted(named - held)} of {inst.uuid} "
+                             "are gone from the volume service")
+    extra = held - named
+    allowed = len(bdms) if inst.vm_state == VmState.RESIZED else 0
+    if len(extra) > allowed:
+        raise InvariantError(f"I3: {inst.uuid} keeps stray attachments {sorted(extra)}")
 
 
 def _check_no_snapshot(aio: AllInOne, inst: Instance) -> None:
@@ -106,6 +134,7 @@ def _check_no_snapshot(aio: AllInOne, inst: Instance) -> None:
 def _expected(aio: AllInOne, cell: Any, inst: Instance) -> dict[str, dict[str, dict[str, int]]]:
     """Consumer -> provider -> resources that I2 demands for the server's state."""
     assert inst.flavor is not None
+    bfv = not inst.image_ref
     if inst.vm_state == VmState.RESIZED:
         finished = [m for m in _migrations(aio, cell, inst.uuid)
                     if m.status in (MigrationStatus.FINISHED, MigrationStatus.CONFIRMING,
@@ -115,11 +144,11 @@ def _expected(aio: AllInOne, cell: Any, inst: Instance) -> dict[str, dict[str, d
                                  "finished migrations")
         mig = finished[0]
         old = inst.old_flavor or inst.flavor
-        return {inst.uuid: {_provider(aio, inst.host): _resources(inst.flavor)},
-                mig.uuid: {_provider(aio, mig.source_compute): _resources(old)}}
+        return {inst.uuid: {_provider(aio, inst.host): _resources(inst.flavor, bfv)},
+                mig.uuid: {_provider(aio, mig.source_compute): _resources(old, bfv)}}
     if not inst.host:
         return {inst.uuid: {}}
-    return {inst.uuid: {_provider(aio, inst.host): _resources(inst.flavor)}}
+    return {inst.uuid: {_provider(aio, inst.host): _resources(inst.flavor, bfv)}}
 
 
 def _check_allocations(aio: AllInOne, cell: Any, inst: Instance) -> None:

@@ -116,6 +116,28 @@ def _image(state: APIState, req: CreateRequest, flavor: FlavorSpec,
     return image
 
 
+def _check_volumes(state: APIState, ctx: RequestContext, req: CreateRequest) -> None:
+    """Existing volumes must be the caller's and available, as Nova checks before casting.
+
+    Raises:
+        Invalid: a volume is missing or not available (400).
+    """
+    client = state.runtime.volume_for(ctx.project_id or "")
+    for item in req.block_devices:
+        if item.get("source_type") != "volume":
+            continue
+        volume_id = str(item.get("uuid") or "")
+        try:
+            volume = client.get_volume(volume_id)
+        except exception.NotFound:
+            raise exception.Invalid("Block Device Mapping is Invalid: failed to get volume "
+                                    f"{volume_id}.") from None
+        if volume.status != "available":
+            raise exception.InvalidVolume(
+                reason=f"volume '{volume_id}' status must be 'available'. Currently in "
+                f"'{volume.status}'")
+
+
 def _forced_host(state: APIState, ctx: RequestContext, zone: str | None) -> tuple[str, ...]:
     """``zone:host`` (or ``zone:host:node``) pins a server to a host, for admins only."""
     parts = (zone or "").split(":")
@@ -203,6 +225,7 @@ def create_servers(state: APIState, ctx: RequestContext,
     """
     flavor = find_flavor(state, ctx, req.flavor_ref)
     image = _image(state, req, flavor, ctx)
+    _check_volumes(state, ctx, req)
     networks = external.check_networks(state, ctx, req.networks)
     zone = _check_zone(state, req.availability_zone)
     forced = _forced_host(state, ctx, req.availability_zone)
@@ -219,6 +242,10 @@ def create_servers(state: APIState, ctx: RequestContext,
         name = req.name if req.max_count == 1 else f"{req.name}-{index + 1}"
         values = _instance_values(ctx, req, uuid, name, flavor, image, zone, keypair,
                                   reservation, index)
+        if _boot_volume(req) is not None:
+            # As in Nova, a server that boots from a volume has no image of its own; the
+            # image's properties stay in its system metadata.
+            values["image_ref"] = ""
         spec = RequestSpec(
             instance_uuid=uuid, project_id=ctx.project_id or "", user_id=ctx.user_id or "",
             flavor=flavor, image=image, availability_zone=zone,

@@ -5,7 +5,7 @@ import logging
 from cirrus import exception
 from cirrus.api.common import APIState, Located
 from cirrus.api.ops import server_groups
-from cirrus.compute import actions
+from cirrus.compute import actions, volumes
 from cirrus.context import RequestContext
 from cirrus.objects import build_request as br_obj
 from cirrus.objects import instance as instance_obj
@@ -100,6 +100,7 @@ def local_delete(state: APIState, ctx: RequestContext, loc: Located) -> None:
         if inst.vm_state != VmState.DELETED:
             instance_obj.soft_delete(s, uuid)
         moves = [m.uuid for m in migration_obj.get_all(s, instance_uuid=uuid)]
+    volumes.release_all(runtime, loc.cell, inst.project_id or "", uuid)
     runtime.placement.delete_allocations(uuid)
     # A move that failed in Placement can leave a share on its migration's consumer;
     # nothing would release it once the server is gone.

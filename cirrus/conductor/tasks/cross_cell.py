@@ -25,7 +25,7 @@ with warnings.catch_warnings():
     import oslo_messaging as messaging
 
 from cirrus import exception
-from cirrus.compute import network
+from cirrus.compute import network, volumes
 from cirrus.compute import rollback as rb
 from cirrus.compute.rpcapi import ComputeAPI
 from cirrus.conductor.tasks.base import Task
@@ -235,6 +235,13 @@ class PrepResizeAtDest(MoveStep):
             raise exception.MigrationPreCheckError(
                 reason=f"Failed to create port bindings for host {m.dest_host}") from exc
         try:
+            volumes.reserve_for_move(m.runtime, m.target_cell, self._project(),
+                                     m.instance_uuid)
+        except Exception as exc:
+            raise exception.MigrationPreCheckError(
+                reason=f"Failed to create volume attachments for host {m.dest_host}: "
+                       f"{exc}") from exc
+        try:
             dest = m.call(m.target_cell, m.dest_host, "prep_snapshot_based_resize_at_dest",
                           flavor=self._flavor.to_dict(), node=self._node)
         except messaging.MessagingTimeout as exc:
@@ -251,11 +258,19 @@ class PrepResizeAtDest(MoveStep):
         with m.source_db() as s:
             migration_obj.update(s, m.migration_in(s).id, **dest)
 
+    def _project(self) -> str:
+        return self._m.source_instance().project_id or ""
+
     def rollback(self, result: None, error: BaseException) -> None:
-        """Remove the destination bindings and the destination from the source migration."""
+        """Remove the destination bindings and attachments, and the destination from the
+        source migration."""
         m = self._m
         try:
             network.delete_bindings(m.runtime, m.instance_uuid, m.dest_host)
+            # What the volume service holds beyond the source's mappings is this step's,
+            # recorded in the copy or not.
+            volumes.keep_only_named(m.runtime, m.source_cell, self._project(),
+                                    m.instance_uuid)
         finally:
             with m.source_db() as s:
                 migration_obj.update(s, m.migration_in(s).id, dest_compute=None,

@@ -48,14 +48,27 @@ SERVER_GROUPS_INDEX = "os_compute_api:os-server-groups:index"
 SERVER_GROUPS_INDEX_ALL = "os_compute_api:os-server-groups:index:all_projects"
 SERVER_GROUPS_SHOW = "os_compute_api:os-server-groups:show"
 SERVER_GROUPS_DELETE = "os_compute_api:os-server-groups:delete"
+VOLUME_ATTACHMENTS_INDEX = "os_compute_api:os-volumes-attachments:index"
+VOLUME_ATTACHMENTS_SHOW = "os_compute_api:os-volumes-attachments:show"
+VOLUME_ATTACHMENTS_CREATE = "os_compute_api:os-volumes-attachments:create"
+VOLUME_ATTACHMENTS_DELETE = "os_compute_api:os-volumes-attachments:delete"
 
 _KEYPAIR_OWNER = f"({base.ADMIN}) or user_id:%(user_id)s"
 _F = "/flavors"
 _FS = "/flavors/{flavor_id}/os-extra_specs"
 _IA = "/servers/{server_id}/os-instance-actions"
 _SG = "/os-server-groups"
+_VA = "/servers/{server_id}/os-volume_attachments"
 
 RULES = [
+    rule(VOLUME_ATTACHMENTS_INDEX, base.PROJECT_READER_OR_ADMIN,
+         "List the volumes attached to a server.", [("GET", _VA)]),
+    rule(VOLUME_ATTACHMENTS_SHOW, base.PROJECT_READER_OR_ADMIN,
+         "Show a volume attachment of a server.", [("GET", _VA + "/{volume_id}")]),
+    rule(VOLUME_ATTACHMENTS_CREATE, base.PROJECT_MEMBER_OR_ADMIN,
+         "Attach a volume to a server.", [("POST", _VA)]),
+    rule(VOLUME_ATTACHMENTS_DELETE, base.PROJECT_MEMBER_OR_ADMIN,
+         "Detach a volume from a server.", [("DELETE", _VA + "/{volume_id}")]),
     rule(FLAVOR_CREATE, base.ADMIN, "Create a flavor.", [("POST", _F)]),
     rule(FLAVOR_UPDATE, base.ADMIN, "Update a flavor.", [("PUT", "/flavors/{flavor_id}")]),
     rule(FLAVOR_DELETE, base.ADMIN, "Delete a flavor.", [("DELETE", "/flavors/{flavor_id}")]),
