@@ -277,10 +277,6 @@ class VolumeBDMNotFound(NotFound):
     msg_fmt = "No volume Block Device Mapping with id %(volume_id)s."
 
 
-class VolumeNotAvailable(Conflict):
-    msg_fmt = "Invalid volume: %(reason)s"
-
-
 class InvalidKeypair(Invalid):
     msg_fmt = "Keypair data is invalid: %(reason)s"
 

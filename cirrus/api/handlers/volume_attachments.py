@@ -98,20 +98,18 @@ def _reserve(state: APIState, ctx: RequestContext, loc: common.Located,
 
     Raises:
         VolumeNotFound: the caller has no such volume (404).
-        VolumeNotAvailable: the volume is not available (409).
+        InvalidVolume: the volume is not available (400, as Nova answers).
     """
     client = state.runtime.volume_for(ctx.project_id or "")
     volume_id = params["volumeId"]
     volume = client.get_volume(volume_id)
     if volume.status != "available":
-        raise exception.VolumeNotAvailable(
+        raise exception.InvalidVolume(
             reason=f"volume {volume_id} status must be 'available'. Currently in "
             f"'{volume.status}'")
     uuid = loc.mapping.instance_uuid
-    try:
-        attachment = client.create_attachment(volume_id, uuid)
-    except exception.InvalidVolume as exc:
-        raise exception.VolumeNotAvailable(reason=str(exc)) from exc
+    # The volume service's own refusal (held by another server) is an InvalidVolume too.
+    attachment = client.create_attachment(volume_id, uuid)
     try:
         assert loc.cell is not None
         with state.runtime.cell_session(loc.cell) as s:
@@ -133,7 +131,7 @@ def create_volume_attachment(state: APIState, req: falcon.Request, resp: falcon.
     """POST /servers/{id}/os-volume_attachments: 200 with the attachment.
 
     404 for an unknown server or volume; 409 when the server is not ACTIVE or SHUTOFF
-    with no task, or the volume is not available.
+    with no task; 400 when the volume is not available (Nova's InvalidVolume).
     """
     ctx = ctx_of(req)
     version = version_of(req)

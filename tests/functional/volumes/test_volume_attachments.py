@@ -87,8 +87,8 @@ def test_attach_errors(cloud, member, admin, server):
     try:
         assert _attach(cloud, member, other.id, volume.id).status_code == 200
         resp = _attach(cloud, member, server, volume.id)
-        assert resp.status_code == 409, resp.text
-        assert resp.json()["conflictingRequest"]["message"] == (
+        assert resp.status_code == 400, resp.text
+        assert resp.json()["badRequest"]["message"] == (
             f"Invalid volume: volume {volume.id} status must be 'available'. "
             "Currently in 'in-use'")
         assert vh.attachments_of(cloud, member, server) == {}
