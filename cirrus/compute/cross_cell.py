@@ -272,6 +272,8 @@ class CrossCellManager:
             assert old is not None
             rb.give_back_or_fail(c.runtime, inst, mig)
             network.activate_bindings(c.runtime, inst.uuid, c.host)
+            volumes.connect_pending(c.runtime, c.cell, inst.project_id or "", inst.uuid,
+                                    c.host)
             power_on = rb.old_vm_state(inst) != VmState.STOPPED
             c.driver.finish_revert_migration(c.guest(inst, old), power_on=power_on)
             self._transition(mig, _M.REVERTED)

@@ -335,7 +335,7 @@ class MoveManager:
             with c._event(ctxt, instance_uuid, "revert_resize"):
                 c.driver.destroy(instance_uuid)
                 volumes.back_to_previous(c.runtime, c.cell, inst.project_id or "",
-                                         instance_uuid)
+                                         instance_uuid, source_host=mig.source_compute)
                 # The server is pointed back at the source now so that this host's
                 # tracker stops counting it; the migration stays "reverting" until the
                 # source has finished (Nova marks it "reverted" here, and a revert that

@@ -81,8 +81,16 @@ def connect_reserved(runtime: Runtime, cell: CellMapping, project_id: str,
 
 def disconnect(runtime: Runtime, cell: CellMapping, project_id: str, instance_uuid: str,
                bdm_uuid: str) -> None:
-    """Delete a mapping's attachment, then the mapping (the volume stays)."""
+    """Delete a mapping's attachments, then the mapping (the volume stays).
+
+    While a server is resized its volume also has the source's attachment, which no
+    mapping names any more; a detach then removes that one too, or a confirm or revert
+    would leave it behind.
+    """
     bdm = _find(runtime, cell, instance_uuid, bdm_uuid)
+    if bdm.volume_id:
+        for att in _others(runtime, project_id, bdm):
+            delete_attachment(runtime, project_id, att.id)
     if bdm.attachment_id:
         delete_attachment(runtime, project_id, bdm.attachment_id)
     with runtime.cell_session(cell) as s:
@@ -182,16 +190,21 @@ def keep_only_named(runtime: Runtime, cell: CellMapping, project_id: str,
 
 
 def back_to_previous(runtime: Runtime, cell: CellMapping, project_id: str,
-                     instance_uuid: str) -> None:
+                     instance_uuid: str, source_host: str | None = None) -> None:
     """Delete the attachments a move made and name the ones kept from before (a revert).
 
-    A mapping with no earlier attachment keeps its own: the move never replaced it.
+    A mapping with no earlier attachment is a volume attached while the server was
+    resized, on the destination: given ``source_host`` it is attached there anew, since
+    the server goes back; otherwise it keeps its attachment (the move never replaced it).
     """
     for bdm in bdms_of(runtime, cell, instance_uuid):
         if not bdm.volume_id:
             continue
         others = _others(runtime, project_id, bdm)
         if not others:
+            if source_host is not None and bdm.attachment_id:
+                connect(runtime, cell, project_id, bdm, source_host)
+                delete_attachment(runtime, project_id, bdm.attachment_id)
             continue
         previous = others[0]
         _update(runtime, cell, bdm, attachment_id=previous.id,
@@ -237,3 +250,37 @@ def block_device_info(bdms: list[BlockDevice]) -> tuple[dict[str, Any], ...]:
     return tuple({"volume_id": b.volume_id, "device_name": b.device_name,
                   "boot_index": b.boot_index, "connection_info": b.connection_info}
                  for b in bdms)
+
+
+def sync_source_mappings(runtime: Runtime, target: CellMapping, source: CellMapping,
+                         project_id: str, instance_uuid: str) -> None:
+    """Make the source copy's volumes those of the target copy (a cross-cell revert).
+
+    A volume attached while resized gets a mapping in the source cell with a reservation
+    that the source host connects when it takes the server back; a volume detached
+    while resized loses the source's mapping and attachment.
+    """
+    theirs = {b.volume_id: b for b in bdms_of(runtime, target, instance_uuid) if b.volume_id}
+    ours = {b.volume_id: b for b in bdms_of(runtime, source, instance_uuid) if b.volume_id}
+    client = runtime.volume_for(project_id)
+    for volume_id, bdm in ours.items():
+        if volume_id not in theirs:
+            if bdm.attachment_id:
+                delete_attachment(runtime, project_id, bdm.attachment_id)
+            with runtime.cell_session(source) as s:
+                bdm_obj.destroy(s, bdm.id)
+    for volume_id, bdm in theirs.items():
+        if volume_id in ours:
+            continue
+        attachment = client.create_attachment(volume_id, instance_uuid)
+        with runtime.cell_session(source) as s:
+            bdm_obj.create(s, {**bdm_obj.values_of(bdm), "attachment_id": attachment.id,
+                               "connection_info": None})
+
+
+def connect_pending(runtime: Runtime, cell: CellMapping, project_id: str,
+                    instance_uuid: str, host: str) -> None:
+    """Connect to ``host`` the mappings whose attachment is only reserved."""
+    for bdm in bdms_of(runtime, cell, instance_uuid):
+        if bdm.attachment_id and bdm.connection_info is None:
+            connect_reserved(runtime, cell, project_id, instance_uuid, bdm.uuid, host)

@@ -95,6 +95,14 @@ def volume_items(items: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [i for i in items if i.get("destination_type") == "volume"]
 
 
+def values_of(bdm: BlockDevice) -> dict[str, Any]:
+    """A mapping's columns, for writing the same mapping into another cell."""
+    values = {f.name: getattr(bdm, f.name) for f in dataclasses.fields(bdm) if f.name != "id"}
+    info = values.pop("connection_info")
+    values["connection_info"] = json.dumps(info) if info is not None else None
+    return values
+
+
 def create(session: Session, values: Mapping[str, Any]) -> BlockDevice:
     """Insert a mapping."""
     row = _B(**values)

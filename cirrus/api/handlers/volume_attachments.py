@@ -30,7 +30,9 @@ _CREATE: list[tuple[tuple[int, int], jsonschema.Draft4Validator]] = [
     ((2, 49), validator(schemas.CREATE_V2_49)),
     ((2, 1), validator(schemas.CREATE_V2_1))]
 # Nova allows more (paused, shelved…); these are the states Cirrus servers rest in.
-_ATTACH_STATES = (VmState.ACTIVE, VmState.STOPPED)
+# As Nova: also while resized (VERIFY_RESIZE); a confirm keeps such a change, a revert
+# carries it back to the source.
+_ATTACH_STATES = (VmState.ACTIVE, VmState.STOPPED, VmState.RESIZED)
 
 
 def _serialize(bdm: BlockDevice, version: Version, *,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cirrus import exception
-from cirrus.compute import network
+from cirrus.compute import network, volumes
 from cirrus.compute import rollback as rb
 from cirrus.conductor.tasks.base import Task
 from cirrus.conductor.tasks.cross_cell import CrossCellMove, MoveStep, switch
@@ -153,6 +153,9 @@ class UpdateSourceCell(MoveStep):
             mig = m.migration_in(s)
             if mig.status not in (_M.REVERTING, _M.REVERTED):
                 migration_obj.walk_to(s, mig.id, _M.REVERTING)
+        # Volumes attached or detached while resized (Nova: _update_bdms_in_source_cell).
+        volumes.sync_source_mappings(m.runtime, m.target_cell, m.source_cell,
+                                     target.project_id or "", m.instance_uuid)
 
 
 class SwitchBack(MoveStep):
