@@ -9,7 +9,6 @@ cell's database and sends the notifications Nova sends from the computes (refere
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import warnings
 from collections.abc import Iterable, Iterator
@@ -24,6 +23,7 @@ from cirrus.compute import network, volumes
 from cirrus.compute import rollback as rb
 from cirrus.context import RequestContext
 from cirrus.db.base import utcnow
+from cirrus.image.hashing import BackgroundHash
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import migration as migration_obj
 from cirrus.objects.flavor_spec import FlavorSpec
@@ -140,7 +140,7 @@ class CrossCellManager:
         # The destination checks what it downloads against the image's checksums; this
         # checks that those checksums are of the bytes the disk really holds.
         stored = image.get_image(snapshot_id)
-        if not sent.matches(stored.checksum, stored.os_hash_algo, stored.os_hash_value):
+        if not sent.matches(stored.checksum):
             raise exception.DriverError(
                 method="snapshot", reason=f"the image service stored snapshot {snapshot_id} "
                 f"with checksum {stored.checksum}, the disk sent {sent.md5.hexdigest()}")
@@ -290,23 +290,24 @@ class CrossCellManager:
 
 
 class _Hashed:
-    """An iterable of byte chunks that hashes them as they are consumed."""
+    """An iterable of byte chunks that hashes them (md5, on a worker) as they are consumed.
 
-    ALGO = "sha512"
+    md5 is the one sum every image service reports (Glance's ``checksum``); the
+    destination checks the stronger ``os_hash_value`` when it downloads.
+    """
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = chunks
-        self.md5 = hashlib.md5(usedforsecurity=False)
-        self.multihash = hashlib.new(self.ALGO)
+        self.md5 = BackgroundHash("md5")
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._chunks:
-            self.md5.update(chunk)
-            self.multihash.update(chunk)
-            yield chunk
+        try:
+            for chunk in self._chunks:
+                self.md5.update(chunk)
+                yield chunk
+        finally:
+            self.md5.close()
 
-    def matches(self, checksum: str | None, algo: str | None, value: str | None) -> bool:
-        """Whether the sums an image service reports are those of the bytes sent."""
-        if checksum != self.md5.hexdigest():
-            return False
-        return algo != self.ALGO or value == self.multihash.hexdigest()
+    def matches(self, checksum: str | None) -> bool:
+        """Whether the checksum an image service reports is that of the bytes sent."""
+        return checksum == self.md5.hexdigest()

@@ -190,7 +190,7 @@ def download_image_data(req: falcon.Request, resp: falcon.Response, image_id: st
         raise exception.Forbidden(
             "The requested image has been deactivated. Image data download is forbidden."
         )
-    data = svc.store.open(row.id) if row.status == "active" and row.size is not None else None
+    data = svc.store.chunks(row.id) if row.status == "active" and row.size is not None else None
     if data is None or row.size is None:
         resp.status = falcon.HTTP_204
         return

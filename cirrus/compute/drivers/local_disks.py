@@ -1,10 +1,11 @@
 """Disk files for the local driver: sparse copies, sparse writes and streamed reads."""
 
 import errno
-import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+
+from cirrus.image.hashing import BackgroundHash
 
 CHUNK = 1 << 20
 _ZEROS = bytes(CHUNK)
@@ -111,19 +112,18 @@ class SparseWriter:
 
     Args:
         path: the file to create.
-        hash_algo: the algorithm of the image service's ``os_hash_value``.
+        hash_algo: the algorithm to check the bytes with (the image service's
+            ``os_hash_algo``, or ``md5`` for its legacy ``checksum``).
     """
 
     def __init__(self, path: Path, hash_algo: str = "sha512") -> None:
         self._f = path.open("wb")
-        self.md5 = hashlib.md5(usedforsecurity=False)
-        self.multihash = hashlib.new(hash_algo)
+        self.hash = BackgroundHash(hash_algo)
         self.size = 0
 
     def write(self, data: bytes) -> int:
         """Hash ``data`` and write it, or leave a hole where it is all zeros."""
-        self.md5.update(data)
-        self.multihash.update(data)
+        self.hash.update(data)
         view = memoryview(data)
         for off in range(0, len(data), CHUNK):
             block = view[off:off + CHUNK]
@@ -134,9 +134,12 @@ class SparseWriter:
 
     def close(self) -> None:
         """Set the final length (trailing zeros stay a hole) and flush to disk."""
-        self._f.truncate(self.size)
-        os.fsync(self._f.fileno())
-        self._f.close()
+        try:
+            self._f.truncate(self.size)
+            os.fsync(self._f.fileno())
+            self._f.close()
+        finally:
+            self.hash.close()
 
 
 def is_qcow2(path: Path) -> bool:

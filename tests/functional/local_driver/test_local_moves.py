@@ -252,9 +252,9 @@ def download_breaks(cloud, monkeypatch, host):
     real = type(image).download_data
     fired = []
 
-    def broken(self, image_id, dest):
+    def broken(self, image_id, dest, **kwargs):
         if fired:
-            return real(self, image_id, dest)
+            return real(self, image_id, dest, **kwargs)
 
         class _Half:
             def write(self, data):
@@ -262,7 +262,7 @@ def download_breaks(cloud, monkeypatch, host):
                 fired.append(image_id)
                 raise OSError(5, "connection lost half-way")
 
-        return real(self, image_id, _Half())
+        return real(self, image_id, _Half(), **kwargs)
 
     monkeypatch.setattr(type(image), "download_data", broken)
     yield "connection lost half-way"

@@ -3,6 +3,8 @@
 import errno
 import hashlib
 import io
+import os
+from pathlib import Path
 
 import pytest
 
@@ -32,7 +34,7 @@ def _leftovers(store):
 
 
 def test_write_streams_in_chunks_and_hashes(store):
-    data = bytes(range(256)) * 8192  # 2 MiB
+    data = bytes(range(256)) * 8192 * 4  # 8 MiB
     reader = _Reader(data)
     stored = store.write("img", reader.read, len(data))
     assert stored.size == len(data)
@@ -41,8 +43,8 @@ def test_write_streams_in_chunks_and_hashes(store):
     assert stored.hash_value == hashlib.sha512(data).hexdigest()
     assert store.path("img").read_bytes() == data
     # bounded reads: the body is never read whole
-    assert max(reader.asked) <= 1 << 16
-    assert len(reader.asked) > 30
+    assert max(reader.asked) <= 1 << 20
+    assert len(reader.asked) > 7
     assert _leftovers(store) == ["img"]
 
 
@@ -120,3 +122,23 @@ def test_open_and_delete(store):
     store.delete("img")
     store.delete("img")
     assert store.open("img") is None
+
+
+def test_chunks_are_large_and_close_the_file(store):
+    assert store.chunks("img") is None
+    data = bytes(range(256)) * 4096 * 3 + b"tail"  # 3 MiB and 4 bytes
+    store.write("img", _Reader(data).read, len(data))
+    chunks = list(store.chunks("img"))
+    assert b"".join(chunks) == data
+    assert [len(c) for c in chunks] == [1 << 20] * 3 + [4]
+    # A reader that stops early (a client gone) closes the file with the iterator.
+    partial = store.chunks("img")
+    next(partial)
+    assert _open_fds_to(store.path("img")) == 1
+    partial.close()
+    assert _open_fds_to(store.path("img")) == 0
+
+
+def _open_fds_to(path):
+    fds = Path(f"/proc/{os.getpid()}/fd")
+    return sum(1 for fd in fds.iterdir() if os.path.realpath(fd) == str(path))
