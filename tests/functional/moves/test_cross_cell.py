@@ -331,7 +331,9 @@ def test_lists_show_the_server_exactly_once_throughout(cloud, member, admin, not
         finally:
             stop.set()
             watcher.join()
-        assert len(seen) > 10
+        # How many samples fit in the four moves depends on the machine's load; what
+        # matters is that every one of them saw the server once.
+        assert len(seen) >= 4
         assert set(seen) == {(1, 200)}
 
 
