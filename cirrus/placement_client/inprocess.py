@@ -154,6 +154,10 @@ def load_placement(connection: str) -> Any:
             pconf = _placement_conf(connection)
             _speed_up_validation()
             db_api.configure(pconf)
+            # oslo.db sleeps at every connection check-in so eventlet's green threads get
+            # a turn; with real threads it only hands the GIL away in mid-request, a
+            # wait of up to a switch interval whenever another thread is busy.
+            db_api.placement_context_manager.configure(thread_checkin=False)
             app = deploy.loadapp(pconf)
             if connection.startswith("sqlite"):
                 _pool_sqlite_connections(db_api.get_placement_engine())
