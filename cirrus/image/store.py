@@ -2,6 +2,7 @@
 
 import dataclasses
 import errno
+import hashlib
 import os
 import shutil
 import uuid
@@ -12,7 +13,10 @@ from typing import BinaryIO
 from cirrus import exception
 from cirrus.image.hashing import BackgroundHash
 
-HASH_ALGO = "sha512"
+# sha256 rather than Glance's sha512: CPUs with SHA extensions (current x86 and ARM)
+# hash it two to three times as fast, and clients check with the algorithm the image
+# names. ``[glance] hashing_algorithm`` chooses another.
+HASH_ALGO = "sha256"
 DEFAULT_SIZE_CAP = 1 << 40  # Glance's default image_size_cap: 1 TiB
 # The size clients and the in-process transport send: one read a chunk, no re-slicing.
 _CHUNK = 1 << 20
@@ -41,12 +45,20 @@ class FilesystemStore:
         size_cap: largest image accepted, in bytes.
         reserve: bytes of free space the store never uses, so a full store cannot starve
             the rest of the host.
+        hash_algo: the hashlib algorithm of ``os_hash_value``.
+
+    Raises:
+        ValueError: ``hash_algo`` is not an algorithm every Python has.
     """
 
-    def __init__(self, root: Path, *, size_cap: int = DEFAULT_SIZE_CAP, reserve: int = 0) -> None:
+    def __init__(self, root: Path, *, size_cap: int = DEFAULT_SIZE_CAP, reserve: int = 0,
+                 hash_algo: str = HASH_ALGO) -> None:
+        if hash_algo not in hashlib.algorithms_guaranteed or hash_algo.startswith("shake"):
+            raise ValueError(f"unsupported hashing algorithm {hash_algo!r}")
         self.root = root
         self.size_cap = size_cap
         self.reserve = reserve
+        self.hash_algo = hash_algo
         root.mkdir(parents=True, exist_ok=True)
 
     def path(self, image_id: str) -> Path:
@@ -75,7 +87,7 @@ class FilesystemStore:
         """
         budget = self._check_room(expected_size)
         tmp = self.root / f".{image_id}.{uuid.uuid4().hex}.partial"
-        md5, digest = BackgroundHash("md5"), BackgroundHash(HASH_ALGO)
+        md5, digest = BackgroundHash("md5"), BackgroundHash(self.hash_algo)
         size = 0
         try:
             with md5, digest, tmp.open("xb") as out:
@@ -99,7 +111,7 @@ class FilesystemStore:
             raise
         finally:
             tmp.unlink(missing_ok=True)
-        return StoredData(size, md5.hexdigest(), HASH_ALGO, digest.hexdigest())
+        return StoredData(size, md5.hexdigest(), self.hash_algo, digest.hexdigest())
 
     def _check_room(self, expected_size: int | None) -> int:
         free = self.free_bytes()

@@ -57,7 +57,7 @@ def loadapp(
     """
     services = handlers.Services(
         engines=engines, db_url=services_db.connection_url(conf),
-        store=FilesystemStore(store_dir(conf)),
+        store=FilesystemStore(store_dir(conf), hash_algo=conf.glance.hashing_algorithm),
     )
     return build_service_app("image", conf, services, ROUTES, PUBLIC_PATHS,
                              errors.handle_error)

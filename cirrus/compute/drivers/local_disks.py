@@ -116,7 +116,7 @@ class SparseWriter:
             ``os_hash_algo``, or ``md5`` for its legacy ``checksum``).
     """
 
-    def __init__(self, path: Path, hash_algo: str = "sha512") -> None:
+    def __init__(self, path: Path, hash_algo: str = "sha256") -> None:
         self._f = path.open("wb")
         self.hash = BackgroundHash(hash_algo)
         self.size = 0

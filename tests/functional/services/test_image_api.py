@@ -288,8 +288,8 @@ def test_upload_download_and_hashes(http, user, conf):
     assert shown["status"] == "active"
     assert shown["size"] == len(data)
     assert shown["checksum"] == hashlib.md5(data).hexdigest()
-    assert shown["os_hash_algo"] == "sha512"
-    assert shown["os_hash_value"] == hashlib.sha512(data).hexdigest()
+    assert shown["os_hash_algo"] == "sha256"
+    assert shown["os_hash_value"] == hashlib.sha256(data).hexdigest()
     resp = http.get(f"/image/v2/images/{image['id']}/file", headers=user)
     assert resp.status_code == 200
     assert resp.content == data

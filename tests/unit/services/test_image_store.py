@@ -39,8 +39,8 @@ def test_write_streams_in_chunks_and_hashes(store):
     stored = store.write("img", reader.read, len(data))
     assert stored.size == len(data)
     assert stored.checksum == hashlib.md5(data).hexdigest()
-    assert stored.hash_algo == "sha512"
-    assert stored.hash_value == hashlib.sha512(data).hexdigest()
+    assert stored.hash_algo == "sha256"
+    assert stored.hash_value == hashlib.sha256(data).hexdigest()
     assert store.path("img").read_bytes() == data
     # bounded reads: the body is never read whole
     assert max(reader.asked) <= 1 << 20
@@ -142,3 +142,16 @@ def test_chunks_are_large_and_close_the_file(store):
 def _open_fds_to(path):
     fds = Path(f"/proc/{os.getpid()}/fd")
     return sum(1 for fd in fds.iterdir() if os.path.realpath(fd) == str(path))
+
+
+@pytest.mark.parametrize("algo", ["sha512", "blake2b"])
+def test_hashing_algorithm_is_configurable(tmp_path, algo):
+    store = FilesystemStore(tmp_path, hash_algo=algo)
+    stored = store.write("img", _Reader(b"abc").read, 3)
+    assert (stored.hash_algo, stored.hash_value) == (algo, hashlib.new(algo, b"abc").hexdigest())
+
+
+@pytest.mark.parametrize("algo", ["crc32", "shake_128", ""])
+def test_unknown_hashing_algorithm_is_refused(tmp_path, algo):
+    with pytest.raises(ValueError, match="unsupported hashing algorithm"):
+        FilesystemStore(tmp_path, hash_algo=algo)
