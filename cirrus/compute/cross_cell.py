@@ -23,7 +23,7 @@ from cirrus.compute import network, volumes
 from cirrus.compute import rollback as rb
 from cirrus.context import RequestContext
 from cirrus.db.base import utcnow
-from cirrus.image.hashing import BackgroundHash
+from cirrus.image.streams import BackgroundHash, read_ahead
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import migration as migration_obj
 from cirrus.objects.flavor_spec import FlavorSpec
@@ -135,7 +135,7 @@ class CrossCellManager:
         image = self._c.runtime.image
         image.update_image(snapshot_id, {"disk_format": self._c.driver.snapshot_format,
                                          "container_format": "bare"})
-        sent = _Hashed(self._c.driver.snapshot(uuid))
+        sent = _Hashed(read_ahead(self._c.driver.snapshot(uuid)))
         image.upload_data(snapshot_id, sent)
         # The destination checks what it downloads against the image's checksums; this
         # checks that those checksums are of the bytes the disk really holds.

@@ -279,7 +279,8 @@ class ImageClient:
                     resp.read()
                 _check(resp, image_id)
                 expected = resp.headers.get("Content-MD5")
-                for chunk in resp.iter_bytes(_CHUNK):
+                # As the server sends them: re-chunking would copy every byte once more.
+                for chunk in resp.iter_bytes():
                     if verify:
                         md5.update(chunk)
                     dest.write(chunk)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from cirrus import exception
-from cirrus.image.hashing import BackgroundHash
+from cirrus.image.streams import BackgroundHash, read_ahead
 
 # sha256 rather than Glance's sha512: CPUs with SHA extensions (current x86 and ARM)
 # hash it two to three times as fast, and clients check with the algorithm the image
@@ -144,7 +144,7 @@ class FilesystemStore:
         when the iterator ends or is closed (a client that went away).
         """
         f = self.open(image_id)
-        return None if f is None else _read_chunks(f)
+        return None if f is None else read_ahead(_read_chunks(f))
 
     def delete(self, image_id: str) -> None:
         """Remove the bytes of ``image_id``; nothing happens when there are none."""

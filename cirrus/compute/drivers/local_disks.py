@@ -5,7 +5,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from cirrus.image.hashing import BackgroundHash
+from cirrus.image.streams import BackgroundHash
 
 CHUNK = 1 << 20
 _ZEROS = bytes(CHUNK)
