@@ -3,7 +3,8 @@
 A known pattern is written into the guest's root disk through the driver, the server is
 moved within its cell and across cells, confirmed or reverted, and the disk on the host
 it ends on holds the same data. Faults break the upload and the download of the root
-disk half-way; the source disk stays intact, no image is left, and a retry works.
+disk half-way, or the image store keeps a wrong byte; the source disk stays intact, no
+image is left, and a retry works.
 
 The deployment runs in a process of its own (as in moves/test_reschedule.py): two
 all-in-ones in one process share the in-process broker and Placement, and the other
@@ -270,6 +271,35 @@ def download_breaks(cloud, monkeypatch, host):
     assert fired
 
 
+@contextlib.contextmanager
+def store_corrupts(cloud, monkeypatch, host):
+    """The image store keeps one byte of the uploaded root disk wrong (once)."""
+    del cloud, host
+    from cirrus.image.store import FilesystemStore
+    real = FilesystemStore.write
+    fired = []
+
+    def corrupting(self, image_id, read, expected_size):
+        if fired:
+            return real(self, image_id, read, expected_size)
+
+        def _read(n):
+            chunk = read(n)
+            if chunk and not fired:
+                fired.append(image_id)
+                chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
+            return chunk
+        return real(self, image_id, _read, expected_size)
+
+    monkeypatch.setattr(FilesystemStore, "write", corrupting)
+    yield "the disk sent"
+    monkeypatch.undo()
+    assert fired
+
+
+_BREAKS = {"upload": upload_breaks, "download": download_breaks, "stored": store_corrupts}
+
+
 def _scenario_broken_transfer_rolls_back_and_retry_works(
         cloud, member, admin, notifications, monkeypatch, where):
     with server(cloud, member, admin, f"local-broken-{where}") as created:
@@ -277,8 +307,8 @@ def _scenario_broken_transfer_rolls_back_and_retry_works(
         source = mv.host_of(admin, uuid)
         dest = mv.across(source)
         before = write_pattern(cloud, admin, uuid)
-        breaks = upload_breaks if where == "upload" else download_breaks
-        with breaks(cloud, monkeypatch, source if where == "upload" else dest) as text:
+        breaks = _BREAKS[where]
+        with breaks(cloud, monkeypatch, dest if where == "download" else source) as text:
             faults.migrate(cloud, admin, uuid, host=dest)
             srv = faults.wait_for_status(admin, uuid, "ERROR")
             faults.settled(cloud, admin, uuid, "ERROR", "error")
@@ -349,7 +379,7 @@ def test_cross_cell_resize_then_revert_keeps_bytes(local):
     local("_scenario_cross_cell_resize_then_revert_keeps_bytes")
 
 
-@pytest.mark.parametrize("where", ["upload", "download"])
+@pytest.mark.parametrize("where", ["upload", "download", "stored"])
 def test_broken_transfer_rolls_back_and_retry_works(local, where):
     local("_scenario_broken_transfer_rolls_back_and_retry_works", where)
 
