@@ -24,7 +24,13 @@ from typing import Any, BinaryIO, cast
 
 from cirrus import exception
 from cirrus.compute.drivers import local_disks as disks
-from cirrus.compute.drivers.base import Capabilities, ComputeDriver, GuestSpec, HostResources
+from cirrus.compute.drivers.base import (
+    Capabilities,
+    ComputeDriver,
+    GuestSpec,
+    HostResources,
+    ProgressCallback,
+)
 from cirrus.image.client import ImageClient
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.states import PowerState
@@ -164,8 +170,11 @@ class LocalDiskDriver(ComputeDriver):
 
     # -- ComputeDriver: lifecycle ----------------------------------------------------------
 
-    def spawn(self, guest: GuestSpec, image_meta: dict[str, Any]) -> None:
+    def spawn(self, guest: GuestSpec, image_meta: dict[str, Any],
+              progress: ProgressCallback | None = None) -> None:
         """Create the disks from the image and start the guest.
+
+        ``progress`` follows the image's download (its bytes as the service sends them).
 
         Raises:
             DriverError: the disks do not fit, or the image bytes are wrong.
@@ -177,7 +186,7 @@ class LocalDiskDriver(ComputeDriver):
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         try:
-            self._create_root(work / ROOT, image_id, guest.flavor)
+            self._create_root(work / ROOT, image_id, guest.flavor, progress)
             self._create_extra_disks(work, guest.flavor)
             self._write_state(work, power_state=int(PowerState.RUNNING), name=guest.name)
             with self._lock:
@@ -187,14 +196,16 @@ class LocalDiskDriver(ComputeDriver):
             shutil.rmtree(work, ignore_errors=True)
             raise
 
-    def _create_root(self, path: Path, image_id: str | None, flavor: FlavorSpec) -> None:
+    def _create_root(self, path: Path, image_id: str | None, flavor: FlavorSpec,
+                     progress: ProgressCallback | None) -> None:
         if image_id:
-            self.fetch_image(image_id, path)
+            self.fetch_image(image_id, path, progress)
         else:
             disks.create_sparse(path, 0)
         disks.grow(path, flavor.root_gb * GiB)
 
-    def fetch_image(self, image_id: str, path: Path) -> None:
+    def fetch_image(self, image_id: str, path: Path,
+                    progress: ProgressCallback | None = None) -> None:
         """Download ``image_id`` into ``path`` (sparse), checking both of its checksums.
 
         Raises:
@@ -205,7 +216,9 @@ class LocalDiskDriver(ComputeDriver):
             raise _error("spawn", "the local driver has no image service to download from")
         image = self._image.get_image(image_id)
         self._check_room("spawn", image.size or 0)
-        writer = disks.SparseWriter(path, image.os_hash_algo or "sha512")
+        tally = disks.Tally(image.size or 0, progress)
+        tally.start()
+        writer = disks.SparseWriter(path, image.os_hash_algo or "sha512", tally.add)
         try:
             self._image.download_data(image_id, cast("BinaryIO", writer))
         finally:
@@ -259,9 +272,11 @@ class LocalDiskDriver(ComputeDriver):
         del uuid
         self._check_fits("prepare_migration_target", flavor)
 
-    def migrate_disk_and_power_off(self, uuid: str, dest_host: str,
-                                   flavor: FlavorSpec) -> None:
+    def migrate_disk_and_power_off(self, uuid: str, dest_host: str, flavor: FlavorSpec,
+                                   progress: ProgressCallback | None = None) -> None:
         """Stop the guest, set its disks aside and copy them to ``dest_host``'s directory.
+
+        ``progress`` counts the bytes of the disks' data extents as they are copied.
 
         Raises:
             DriverError: the root disk would shrink, the destination has no room, or
@@ -280,7 +295,7 @@ class LocalDiskDriver(ComputeDriver):
             shutil.rmtree(aside, ignore_errors=True)
             source.rename(aside)
         try:
-            self._copy_guest(aside, self.guest_dir(uuid, dest_host))
+            self._copy_guest(aside, self.guest_dir(uuid, dest_host), progress)
         except BaseException as exc:
             with self._lock:
                 if not self.guest_dir(uuid).exists():
@@ -289,16 +304,22 @@ class LocalDiskDriver(ComputeDriver):
                 raise
             raise _error(method, f"copy to {dest_host} failed: {exc}") from exc
 
-    def _copy_guest(self, source: Path, target: Path) -> None:
+    def _copy_guest(self, source: Path, target: Path,
+                    progress: ProgressCallback | None) -> None:
         work = target.with_name(f"{target.name}.incoming")
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         try:
-            for path in sorted(source.iterdir()):
+            paths = sorted(source.iterdir())
+            # The state file is a few bytes of bookkeeping, not disk data: not counted.
+            tally = disks.Tally(sum(disks.data_bytes(p) for p in paths if p.name != STATE),
+                                progress)
+            tally.start()
+            for path in paths:
                 if path.name == STATE:
                     shutil.copyfile(path, work / STATE)
                 else:
-                    disks.copy_sparse(path, work / path.name)
+                    disks.copy_sparse(path, work / path.name, tally.add)
             shutil.rmtree(target, ignore_errors=True)
             work.rename(target)
         except BaseException:
@@ -358,13 +379,16 @@ class LocalDiskDriver(ComputeDriver):
 
     # -- moves across cells ----------------------------------------------------------------
 
-    def snapshot(self, uuid: str) -> Iterable[bytes]:
+    def snapshot(self, uuid: str,
+                 progress: ProgressCallback | None = None) -> Iterable[bytes]:
         """The root disk's bytes in chunks, read as they are sent.
 
         The trailing hole is not sent: the destination grows the disk to its flavor.
+        ``progress`` counts the bytes of the stream as the caller takes them.
         """
-        directory = self._existing("snapshot", uuid)
-        return disks.read_stream(directory / ROOT, trim=True)
+        root = self._existing("snapshot", uuid) / ROOT
+        tally = disks.Tally(disks.stream_bytes(root, trim=True), progress)
+        return tally.counted(disks.read_stream(root, trim=True))
 
     def set_aside(self, uuid: str) -> None:
         """Stop the guest and keep its disks aside for a revert or a rebuild."""

@@ -121,7 +121,7 @@ def test_flavor_bigger_than_host_is_refused(tmp_path: Path) -> None:
 def test_failed_copy_puts_the_source_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     src = _written(_driver(tmp_path, "h1"))
 
-    def _broken(a: Path, b: Path) -> int:
+    def _broken(a: Path, b: Path, on_block: disks.OnBlock | None = None) -> int:
         raise OSError(errno.EIO, "disk on fire")
 
     monkeypatch.setattr(disks, "copy_sparse", _broken)
@@ -215,3 +215,31 @@ def test_loader_builds_the_local_driver_from_config(tmp_path: Path) -> None:
     drv.init_host("hostA")
     assert drv.get_available_resource("hostA").local_gb == 7
     assert (tmp_path / "instances" / "hostA").is_dir()
+
+
+def test_copy_reports_the_bytes_of_the_data_extents(tmp_path: Path) -> None:
+    src, dst = _written(_driver(tmp_path, "h1")), _driver(tmp_path, "h2")
+    del dst
+    extents = sum(disks.data_bytes(p) for p in src.guest_dir(UUID).iterdir()
+                  if p.name != "guest.json")
+    reports: list[tuple[int, int]] = []
+    src.migrate_disk_and_power_off(UUID, "h2", TINY,
+                                   progress=lambda d, t: reports.append((d, t)))
+    # Two 128 KiB patterns half a GiB apart: their data alone is read, block by block.
+    assert 2 * len(PATTERN) <= extents < 4 * MiB
+    assert reports[0] == (0, extents) and reports[-1] == (extents, extents)
+    assert len(reports) >= 3
+    assert all(t == extents for _, t in reports)
+
+
+def test_snapshot_reports_the_bytes_as_they_are_taken(tmp_path: Path) -> None:
+    drv = _written(_driver(tmp_path, "h1"))
+    reports: list[tuple[int, int]] = []
+    stream = iter(drv.snapshot(UUID, progress=lambda d, t: reports.append((d, t))))
+    first = next(stream)
+    assert reports == [(0, 512 * MiB + len(PATTERN))]
+    rest = b"".join(stream)
+    total = len(first) + len(rest)
+    assert total == 512 * MiB + len(PATTERN)
+    assert reports[-1] == (total, total)
+    assert [d for d, _ in reports] == sorted(d for d, _ in reports)
