@@ -2,7 +2,9 @@
 
 Layout under ``instances_path``::
 
-    <host>/<uuid>/disk          root disk (raw, sparse), created from the image bytes
+    <host>/<uuid>/disk          root disk (raw, sparse), created from the image bytes;
+                                a qcow2 image (by its disk_format) is converted to raw
+                                with qemu-img
     <host>/<uuid>/disk.eph0     ephemeral disk of the flavor (sparse), when it has one
     <host>/<uuid>/disk.swap     swap disk of the flavor (sparse), when it has one
     <host>/<uuid>/guest.json    power state and name, so a restarted compute sees its guests
@@ -202,7 +204,11 @@ class LocalDiskDriver(ComputeDriver):
             self.fetch_image(image_id, path, progress)
         else:
             disks.create_sparse(path, 0)
-        disks.grow(path, flavor.root_gb * GiB)
+        size, room = path.stat().st_size, flavor.root_gb * GiB
+        if room and size > room:
+            raise _error("spawn", "Flavor's disk is too small for requested image. Flavor "
+                         f"disk is {room} bytes, image is {size} bytes.")
+        disks.grow(path, room)
 
     def fetch_image(self, image_id: str, path: Path,
                     progress: ProgressCallback | None = None) -> None:
@@ -210,7 +216,8 @@ class LocalDiskDriver(ComputeDriver):
 
         Raises:
             DriverError: no image service, not enough room, a checksum mismatch, or a
-                qcow2 image without qemu-img to convert it.
+                qcow2 image that names other files or cannot be converted (or no
+                qemu-img to convert it).
         """
         if self._image is None:
             raise _error("spawn", "the local driver has no image service to download from")
@@ -224,7 +231,10 @@ class LocalDiskDriver(ComputeDriver):
         finally:
             writer.close()
         _verify(image_id, writer, image.checksum, image.os_hash_value)
-        if disks.is_qcow2(path):
+        # The image's disk_format decides, not its first bytes: a raw disk whose guest
+        # wrote a qcow2 header must stay raw. Images said to be qcow2 whose bytes are
+        # not (the seeded cirros stand-in) are taken as raw.
+        if image.disk_format == "qcow2" and disks.is_qcow2(path):
             _qcow2_to_raw(path)
 
     def _create_extra_disks(self, directory: Path, flavor: FlavorSpec) -> None:
@@ -431,7 +441,23 @@ def _qcow2_to_raw(path: Path) -> None:
     qemu_img = shutil.which("qemu-img")
     if qemu_img is None:
         raise _error("spawn", "the image is qcow2 and qemu-img is not installed")
+    info = json.loads(_qemu_img(qemu_img, "info", "-f", "qcow2", "--output=json", str(path)))
+    # A qcow2 file may name other files: following a backing file or an external data
+    # file would copy files of the compute host into the guest's disk.
+    data_file = info.get("format-specific", {}).get("data", {}).get("data-file")
+    if info.get("backing-filename") or data_file:
+        raise _error("spawn", "the qcow2 image names a backing file or a data file; only "
+                     "self-contained images can be used")
     raw = path.with_name(f"{path.name}.raw")
-    subprocess.run([qemu_img, "convert", "-O", "raw", str(path), str(raw)],  # noqa: S603
-                   check=True, capture_output=True, timeout=3600)
+    # The format is given, never probed, for the same reason.
+    _qemu_img(qemu_img, "convert", "-f", "qcow2", "-O", "raw", str(path), str(raw))
     raw.replace(path)
+
+
+def _qemu_img(qemu_img: str, *args: str) -> str:
+    try:
+        done = subprocess.run([qemu_img, *args], check=True,  # noqa: S603
+                              capture_output=True, text=True, timeout=3600)
+    except subprocess.CalledProcessError as exc:
+        raise _error("spawn", f"qemu-img {args[0]} failed: {exc.stderr.strip()}") from exc
+    return done.stdout
