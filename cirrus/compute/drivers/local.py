@@ -7,6 +7,8 @@ Layout under ``instances_path``::
                                 with qemu-img
     <host>/<uuid>/disk.eph0     ephemeral disk of the flavor (sparse), when it has one
     <host>/<uuid>/disk.swap     swap disk of the flavor (sparse), when it has one
+    <host>/<uuid>/disk.config   the config drive's files in one tar file, when the guest
+                                has a drive; written again wherever the guest is created
     <host>/<uuid>/guest.json    power state and name, so a restarted compute sees its guests
     <host>/<uuid>_resize/       the source's disks a move set aside, kept until confirm
 
@@ -41,6 +43,7 @@ LOG = logging.getLogger(__name__)
 GiB = 1 << 30
 MiB = 1 << 20
 ROOT, EPHEMERAL, SWAP, STATE = "disk", "disk.eph0", "disk.swap", "guest.json"
+CONFIG = "disk.config"
 ASIDE = "_resize"
 
 
@@ -190,6 +193,7 @@ class LocalDiskDriver(ComputeDriver):
         try:
             self._create_root(work / ROOT, image_id, guest.flavor, progress)
             self._create_extra_disks(work, guest.flavor)
+            _write_drive(work, guest)
             self._write_state(work, power_state=int(PowerState.RUNNING), name=guest.name)
             with self._lock:
                 shutil.rmtree(final, ignore_errors=True)
@@ -347,6 +351,9 @@ class LocalDiskDriver(ComputeDriver):
             raise _error("finish_migration", f"no disks of {guest.uuid} on {self.host}")
         if resize_disk:
             self._resize_disks(directory, guest.flavor)
+        # The drive copied from the source describes the server there; this host's
+        # describes it here (its zone, for one).
+        _write_drive(directory, guest)
         state = PowerState.RUNNING if power_on else PowerState.SHUTDOWN
         with self._lock:
             self._write_state(directory, power_state=int(state), name=guest.name)
@@ -382,6 +389,8 @@ class LocalDiskDriver(ComputeDriver):
             LOG.warning("No disks of %s to revert to on %s; spawning it anew",
                         guest.uuid, self.host)
             self.spawn(guest, {})
+        # Built from the records again: what was written while resized counts.
+        _write_drive(self.guest_dir(guest.uuid), guest)
         state = PowerState.RUNNING if power_on else PowerState.SHUTDOWN
         with self._lock:
             self._write_state(self.guest_dir(guest.uuid), power_state=int(state),
@@ -422,10 +431,23 @@ class LocalDiskDriver(ComputeDriver):
         with self.disk_path(uuid).open("r+b") as f:
             os.pwrite(f.fileno(), data, offset)
 
+    def read_config_drive(self, uuid: str) -> dict[str, bytes] | None:
+        """The config drive of a guest on this host (path -> bytes), None without one."""
+        path = self.guest_dir(uuid) / CONFIG
+        return disks.read_config_drive(path) if path.is_file() else None
+
     def read_disk(self, uuid: str, offset: int, length: int) -> bytes:
         """Read ``length`` bytes of a guest's root disk from ``offset``."""
         with self.disk_path(uuid).open("rb") as f:
             return os.pread(f.fileno(), length, offset)
+
+
+def _write_drive(directory: Path, guest: GuestSpec) -> None:
+    """Write the guest's config drive into its directory, or remove a stale one."""
+    if guest.config_drive is None:
+        (directory / CONFIG).unlink(missing_ok=True)
+    else:
+        disks.write_config_drive(directory / CONFIG, guest.config_drive)
 
 
 def _verify(image_id: str, writer: disks.SparseWriter, checksum: str | None,

@@ -2,7 +2,9 @@
 
 import errno
 import hashlib
+import io
 import os
+import tarfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -206,3 +208,33 @@ def is_qcow2(path: Path) -> bool:
     """Whether the file starts with the qcow2 magic."""
     with path.open("rb") as f:
         return f.read(4) == b"QFI\xfb"
+
+
+def write_config_drive(path: Path, files: Iterable[tuple[str, bytes]]) -> None:
+    """Write a config drive's files into one tar file at ``path`` (replacing it).
+
+    NOTE: a tar, not an ISO 9660 image: the standard library writes and reads it (no
+    genisoimage on the hosts), it keeps the drive's paths and bytes exactly, and being
+    one file it travels and is counted with the guest's disks. Entries are in the
+    drive's order with fixed owner and times, so the same drive gives the same bytes.
+    """
+    tmp = path.with_name(f"{path.name}.tmp")
+    with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in files:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    # Renamed into place so a guest never finds half a drive.
+    tmp.replace(path)
+
+
+def read_config_drive(path: Path) -> dict[str, bytes]:
+    """The files of a drive ``write_config_drive`` wrote, path -> bytes."""
+    out: dict[str, bytes] = {}
+    with tarfile.open(path, "r") as tar:
+        for member in tar.getmembers():
+            extracted = tar.extractfile(member)
+            if extracted is not None:
+                out[member.name] = extracted.read()
+    return out

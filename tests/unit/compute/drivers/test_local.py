@@ -243,3 +243,42 @@ def test_snapshot_reports_the_bytes_as_they_are_taken(tmp_path: Path) -> None:
     assert total == 512 * MiB + len(PATTERN)
     assert reports[-1] == (total, total)
     assert [d for d, _ in reports] == sorted(d for d, _ in reports)
+
+
+DRIVE = (("openstack/latest/meta_data.json", b'{"availability_zone": "cell1"}'),
+         ("openstack/content/0000", bytes(range(256))))
+MOVED = (("openstack/latest/meta_data.json", b'{"availability_zone": "cell2"}'),
+         ("openstack/content/0000", bytes(range(256))))
+
+
+def _with_drive(drive: tuple[tuple[str, bytes], ...] | None,
+                flavor: FlavorSpec = TINY) -> GuestSpec:
+    return GuestSpec(uuid=UUID, name="vm", flavor=flavor, image_id=None, config_drive=drive)
+
+
+def test_config_drive_is_written_at_boot_and_again_on_each_host(tmp_path: Path) -> None:
+    src, dst = _driver(tmp_path, "h1"), _driver(tmp_path, "h2")
+    src.spawn(_with_drive(DRIVE), {})
+    assert src.read_config_drive(UUID) == dict(DRIVE)
+    # Stable bytes: the same drive written twice is the same file.
+    first = (src.guest_dir(UUID) / local.CONFIG).read_bytes()
+    disks.write_config_drive(tmp_path / "again", DRIVE)
+    assert (tmp_path / "again").read_bytes() == first
+    src.migrate_disk_and_power_off(UUID, "h2", BIGGER)
+    dst.finish_migration(_with_drive(MOVED, BIGGER), resize_disk=True, power_on=True)
+    assert dst.read_config_drive(UUID) == dict(MOVED)
+    dst.destroy(UUID)
+    assert dst.read_config_drive(UUID) is None
+    # Built again at a revert too: a file added while resized is on the drive.
+    reverted = (*DRIVE, ("openstack/content/0001", b"written while resized"))
+    src.finish_revert_migration(_with_drive(reverted), power_on=True)
+    assert src.read_config_drive(UUID) == dict(reverted)
+
+
+def test_a_guest_without_a_drive_keeps_none(tmp_path: Path) -> None:
+    src, dst = _driver(tmp_path, "h1"), _driver(tmp_path, "h2")
+    src.spawn(_with_drive(DRIVE), {})
+    src.migrate_disk_and_power_off(UUID, "h2", TINY)
+    dst.finish_migration(_with_drive(None), resize_disk=False, power_on=True)
+    assert dst.read_config_drive(UUID) is None
+    assert not (dst.guest_dir(UUID) / local.CONFIG).exists()
