@@ -129,7 +129,7 @@ class AllInOne:
     def _seed_globals(self, runtime: Runtime) -> None:
         image = runtime.image
         if not image.list_images(name="cirros"):
-            created = image.create_image(name="cirros", disk_format="qcow2",
+            created = image.create_image(name="cirros", disk_format="raw",
                                          container_format="bare", visibility="public")
             image.upload_data(created.id, _cirros_bytes())
         network = runtime.network

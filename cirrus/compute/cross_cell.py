@@ -19,7 +19,7 @@ with warnings.catch_warnings():
     import oslo_messaging as messaging
 
 from cirrus import exception
-from cirrus.compute import network, volumes
+from cirrus.compute import network, progress, volumes
 from cirrus.compute import rollback as rb
 from cirrus.context import RequestContext
 from cirrus.db.base import utcnow
@@ -122,7 +122,7 @@ class CrossCellManager:
                 raise exception.InstancePowerOffFailure(reason=str(exc)) from exc
             c._set(inst.uuid, power_state=PowerState.SHUTDOWN)
             if snapshot_id:
-                self._upload(inst.uuid, snapshot_id)
+                self._upload(inst.uuid, mig, snapshot_id)
             try:
                 self._hand_over(inst, mig, dest_host or mig.dest_compute or "")
             except Exception:
@@ -131,13 +131,19 @@ class CrossCellManager:
         c.tracker.refresh_usage()
         c._notify(ctxt, c._get(instance_uuid), "resize.end")
 
-    def _upload(self, uuid: str, snapshot_id: str) -> None:
-        image = self._c.runtime.image
-        image.update_image(snapshot_id, {"disk_format": self._c.driver.snapshot_format,
+    def _upload(self, uuid: str, mig: Migration, snapshot_id: str) -> None:
+        c = self._c
+        image = c.runtime.image
+        image.update_image(snapshot_id, {"disk_format": c.driver.snapshot_format,
                                          "container_format": "bare"})
-        sent = _Hashed(read_ahead(self._c.driver.snapshot(uuid)),
-                       self._c.runtime.conf.glance.hashing_algorithm)
-        image.upload_data(snapshot_id, sent)
+        with progress.for_migration(c.runtime, c.cell, mig.id, progress.UPLOAD) as report:
+            stream = read_ahead(c.driver.snapshot(uuid, progress=report))
+            try:
+                sent = _Hashed(stream, c.runtime.conf.glance.hashing_algorithm)
+                image.upload_data(snapshot_id, sent)
+            finally:
+                # A failed upload stops reading the disk now, not when collected.
+                stream.close()
         # The destination checks what it downloads against the image's checksums; this
         # checks that those checksums are of the bytes the disk really holds.
         stored = image.get_image(snapshot_id)
@@ -182,7 +188,7 @@ class CrossCellManager:
             try:
                 volumes.connect_all_reserved(c.runtime, c.cell, inst.project_id or "",
                                              inst.uuid, c.host)
-                self._spawn(inst, new, snapshot_id)
+                self._spawn(inst, mig, new, snapshot_id)
             except Exception:
                 if source_host:
                     network.activate_bindings(c.runtime, inst.uuid, source_host)
@@ -197,10 +203,16 @@ class CrossCellManager:
         c.tracker.refresh_usage()
         c._notify(ctxt, inst, "resize_finish.end")
 
-    def _spawn(self, inst: Instance, flavor: FlavorSpec, snapshot_id: str | None) -> None:
+    def _spawn(self, inst: Instance, mig: Migration, flavor: FlavorSpec,
+               snapshot_id: str | None) -> None:
         c = self._c
         guest = c.guest(inst, flavor, snapshot_id)
-        c.driver.spawn(guest, {"id": snapshot_id} if snapshot_id else {})
+        if snapshot_id:
+            with progress.for_migration(c.runtime, c.cell, mig.id,
+                                        progress.DOWNLOAD) as report:
+                c.driver.spawn(guest, {"id": snapshot_id}, progress=report)
+        else:
+            c.driver.spawn(guest, {})
         if rb.old_vm_state(inst) == VmState.STOPPED:
             c.driver.power_off(inst.uuid)
 

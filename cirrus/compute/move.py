@@ -18,7 +18,7 @@ with warnings.catch_warnings():
     import oslo_messaging as messaging
 
 from cirrus import exception
-from cirrus.compute import network, recovery, volumes
+from cirrus.compute import network, progress, recovery, volumes
 from cirrus.compute import rollback as rb
 from cirrus.compute.rpcapi import ComputeAPI
 from cirrus.conductor.rpcapi import CellTaskAPI
@@ -206,8 +206,11 @@ class MoveManager:
                 inst = c._save(inst, expected_task_state=TaskState.RESIZE_PREP,
                                task_state=TaskState.RESIZE_MIGRATING)
                 c._notify(ctxt, inst, "resize.start")
-                c.driver.migrate_disk_and_power_off(instance_uuid, mig.dest_compute or "",
-                                                    FlavorSpec.from_dict(flavor))
+                with progress.for_migration(c.runtime, c.cell, mig.id,
+                                            progress.COPY) as report:
+                    c.driver.migrate_disk_and_power_off(
+                        instance_uuid, mig.dest_compute or "", FlavorSpec.from_dict(flavor),
+                        progress=report)
                 mig = self._transition(mig, _M.POST_MIGRATING)
                 with c.runtime.cell_session(c.cell) as s:
                     # The old flavor is stashed here, on the source, as Nova does (bug

@@ -74,4 +74,12 @@ OPTS = [
                help="Physical CPUs kept back for the host itself."),
     cfg.IntOpt("update_resources_interval", default=60, min=1,
                help="Seconds between resource tracker audits of a compute host."),
+    cfg.FloatOpt(
+        "migration_progress_interval",
+        default=0.5,
+        min=0.0,
+        help="Shortest time, in seconds, between two writes of a move's disk progress "
+        "(bytes done, total and rate of the current step) to its migration record; the "
+        "start and the end of each step are always written.",
+    ),
 ]

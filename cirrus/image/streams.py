@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import Any
 
 # Updates queued ahead of the worker; bounds the memory held to a few chunks.
@@ -75,7 +75,7 @@ class BackgroundHash:
 _END = object()
 
 
-def read_ahead(chunks: Iterable[bytes], depth: int = _AHEAD) -> Iterator[bytes]:
+def read_ahead(chunks: Iterable[bytes], depth: int = _AHEAD) -> Generator[bytes, None, None]:
     """``chunks``, produced on a worker thread up to ``depth`` chunks ahead of the caller.
 
     An error of the producer is raised to the caller at the point it happened; closing

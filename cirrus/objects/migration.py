@@ -51,6 +51,10 @@ class Migration:
     disk_total: int | None
     disk_processed: int | None
     disk_remaining: int | None
+    disk_step: str | None
+    """The step of the move the disk figures are of: copy, upload or download."""
+    disk_rate: int | None
+    """Bytes per second of that step so far."""
     created_at: datetime.datetime
     updated_at: datetime.datetime | None
     deleted_at: datetime.datetime | None

@@ -99,7 +99,8 @@ def _newest_copies(found: list[tuple[str, Migration]]) -> dict[str, tuple[str, M
 
 
 def _move_details(state: APIState, found: list[tuple[str, Migration]]) -> dict[str, Any]:
-    """Cirrus's own fields per migration uuid: cells crossed and the current step."""
+    """Cirrus's own fields per migration uuid: cells crossed, the current step, and the
+    disk figures of the step that moves bytes (null until a driver reported some)."""
     with state.runtime.api_reader() as s:
         journal = journal_obj.latest_for_migrations(s, [m.uuid for _, m in found])
     names = {c.uuid: c.name or c.uuid for c in state.runtime.cells()}
@@ -115,6 +116,7 @@ def _move_details(state: APIState, found: list[tuple[str, Migration]]) -> dict[s
                 resize.target_cell_uuid, cell) if resize else cell,
             views.CIRRUS_PREFIX + "step": (
                 f"{entry.operation}:{entry.step}:{entry.state}" if entry else None),
+            **views.disk_progress(mig),
         }
     return out
 

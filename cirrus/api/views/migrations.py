@@ -40,3 +40,14 @@ CIRRUS_PREFIX = "cirrus:"
 def wants_detail(value: str | None) -> bool:
     """Whether the header asks for Cirrus's migration fields."""
     return (value or "").strip().lower() in ("1", "true", "yes", "move")
+
+
+def disk_progress(migration: Migration) -> dict[str, Any]:
+    """The Cirrus fields of the disk step of a move: which step, bytes done of how many,
+    and the rate so far (each figure is of that step alone)."""
+    return {
+        CIRRUS_PREFIX + "disk_step": migration.disk_step,
+        CIRRUS_PREFIX + "disk_processed_bytes": migration.disk_processed,
+        CIRRUS_PREFIX + "disk_total_bytes": migration.disk_total,
+        CIRRUS_PREFIX + "disk_rate_bytes_per_sec": migration.disk_rate,
+    }

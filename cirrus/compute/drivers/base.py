@@ -2,10 +2,18 @@
 
 import abc
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cirrus.objects.flavor_spec import FlavorSpec
+
+ProgressCallback = Callable[[int, int], None]
+"""Told ``(bytes done, bytes in the step)`` while a driver moves disk bytes.
+
+A driver that reports calls it first with 0 done and last with done equal to the total;
+the total is what the step really carries (data, not the disk's apparent size). A driver
+may report nothing.
+"""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,8 +78,9 @@ class ComputeDriver(abc.ABC):
         """Uuids of the guests present on this host."""
 
     @abc.abstractmethod
-    def spawn(self, guest: GuestSpec, image_meta: dict[str, Any]) -> None:
-        """Create and start a guest."""
+    def spawn(self, guest: GuestSpec, image_meta: dict[str, Any],
+              progress: ProgressCallback | None = None) -> None:
+        """Create and start a guest; ``progress`` follows the image's download."""
 
     @abc.abstractmethod
     def destroy(self, uuid: str, destroy_disks: bool = True) -> None:
@@ -100,11 +109,12 @@ class ComputeDriver(abc.ABC):
         """On the destination: make room for an incoming guest (a resize claim's hook)."""
 
     @abc.abstractmethod
-    def migrate_disk_and_power_off(self, uuid: str, dest_host: str,
-                                   flavor: FlavorSpec) -> None:
+    def migrate_disk_and_power_off(self, uuid: str, dest_host: str, flavor: FlavorSpec,
+                                   progress: ProgressCallback | None = None) -> None:
         """On the source: stop the guest and hand its disks over; they stay until confirm.
 
-        ``dest_host`` is the destination's host name (its compute service's host).
+        ``dest_host`` is the destination's host name (its compute service's host);
+        ``progress`` follows the copy of the disks.
         """
 
     @abc.abstractmethod
@@ -122,8 +132,12 @@ class ComputeDriver(abc.ABC):
     # -- cross-cell moves: the disks travel through the image service -------------------
 
     @abc.abstractmethod
-    def snapshot(self, uuid: str) -> Iterable[bytes]:
-        """On the source: the root disk's bytes, streamed (the guest is powered off)."""
+    def snapshot(self, uuid: str,
+                 progress: ProgressCallback | None = None) -> Iterable[bytes]:
+        """On the source: the root disk's bytes, streamed (the guest is powered off).
+
+        ``progress`` follows the chunks as the caller consumes them.
+        """
 
     @abc.abstractmethod
     def set_aside(self, uuid: str) -> None:

@@ -6,7 +6,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from cirrus import exception
-from cirrus.compute.drivers.base import Capabilities, ComputeDriver, GuestSpec, HostResources
+from cirrus.compute.drivers.base import (
+    Capabilities,
+    ComputeDriver,
+    GuestSpec,
+    HostResources,
+    ProgressCallback,
+)
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.states import PowerState
 
@@ -93,9 +99,10 @@ class FakeDriver(ComputeDriver):
         with self._lock:
             return list(self._guests)
 
-    def spawn(self, guest: GuestSpec, image_meta: dict[str, Any]) -> None:
-        """Record a running guest."""
-        del image_meta
+    def spawn(self, guest: GuestSpec, image_meta: dict[str, Any],
+              progress: ProgressCallback | None = None) -> None:
+        """Record a running guest (no bytes move, so no progress is reported)."""
+        del image_meta, progress
         self._maybe_fail("spawn")
         with self._lock:
             self._guests[guest.uuid] = FakeGuest(guest)
@@ -139,10 +146,10 @@ class FakeDriver(ComputeDriver):
         del uuid, flavor
         self._maybe_fail("prepare_migration_target")
 
-    def migrate_disk_and_power_off(self, uuid: str, dest_host: str,
-                                   flavor: FlavorSpec) -> None:
+    def migrate_disk_and_power_off(self, uuid: str, dest_host: str, flavor: FlavorSpec,
+                                   progress: ProgressCallback | None = None) -> None:
         """Power off and keep the guest aside until the move is confirmed or reverted."""
-        del dest_host, flavor
+        del dest_host, flavor, progress
         self._maybe_fail("migrate_disk_and_power_off")
         with self._lock:
             guest = self._guest(uuid)
@@ -171,8 +178,10 @@ class FakeDriver(ComputeDriver):
             self._left_behind.pop(guest.uuid, None)
             self._guests[guest.uuid] = FakeGuest(guest, state)
 
-    def snapshot(self, uuid: str) -> Iterable[bytes]:
+    def snapshot(self, uuid: str,
+                 progress: ProgressCallback | None = None) -> Iterable[bytes]:
         """A small stand-in for the root disk, naming the guest (its data, for tests)."""
+        del progress
         self._maybe_fail("snapshot")
         with self._lock:
             guest = self._guest(uuid)

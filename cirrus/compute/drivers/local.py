@@ -2,9 +2,13 @@
 
 Layout under ``instances_path``::
 
-    <host>/<uuid>/disk          root disk (raw, sparse), created from the image bytes
+    <host>/<uuid>/disk          root disk (raw, sparse), created from the image bytes;
+                                a qcow2 image (by its disk_format) is converted to raw
+                                with qemu-img
     <host>/<uuid>/disk.eph0     ephemeral disk of the flavor (sparse), when it has one
     <host>/<uuid>/disk.swap     swap disk of the flavor (sparse), when it has one
+    <host>/<uuid>/disk.config   the config drive's files in one tar file, when the guest
+                                has a drive; written again wherever the guest is created
     <host>/<uuid>/guest.json    power state and name, so a restarted compute sees its guests
     <host>/<uuid>_resize/       the source's disks a move set aside, kept until confirm
 
@@ -24,7 +28,13 @@ from typing import Any, BinaryIO, cast
 
 from cirrus import exception
 from cirrus.compute.drivers import local_disks as disks
-from cirrus.compute.drivers.base import Capabilities, ComputeDriver, GuestSpec, HostResources
+from cirrus.compute.drivers.base import (
+    Capabilities,
+    ComputeDriver,
+    GuestSpec,
+    HostResources,
+    ProgressCallback,
+)
 from cirrus.image.client import ImageClient
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.states import PowerState
@@ -33,6 +43,7 @@ LOG = logging.getLogger(__name__)
 GiB = 1 << 30
 MiB = 1 << 20
 ROOT, EPHEMERAL, SWAP, STATE = "disk", "disk.eph0", "disk.swap", "guest.json"
+CONFIG = "disk.config"
 ASIDE = "_resize"
 
 
@@ -164,8 +175,11 @@ class LocalDiskDriver(ComputeDriver):
 
     # -- ComputeDriver: lifecycle ----------------------------------------------------------
 
-    def spawn(self, guest: GuestSpec, image_meta: dict[str, Any]) -> None:
+    def spawn(self, guest: GuestSpec, image_meta: dict[str, Any],
+              progress: ProgressCallback | None = None) -> None:
         """Create the disks from the image and start the guest.
+
+        ``progress`` follows the image's download (its bytes as the service sends them).
 
         Raises:
             DriverError: the disks do not fit, or the image bytes are wrong.
@@ -177,8 +191,9 @@ class LocalDiskDriver(ComputeDriver):
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         try:
-            self._create_root(work / ROOT, image_id, guest.flavor)
+            self._create_root(work / ROOT, image_id, guest.flavor, progress)
             self._create_extra_disks(work, guest.flavor)
+            _write_drive(work, guest)
             self._write_state(work, power_state=int(PowerState.RUNNING), name=guest.name)
             with self._lock:
                 shutil.rmtree(final, ignore_errors=True)
@@ -187,19 +202,26 @@ class LocalDiskDriver(ComputeDriver):
             shutil.rmtree(work, ignore_errors=True)
             raise
 
-    def _create_root(self, path: Path, image_id: str | None, flavor: FlavorSpec) -> None:
+    def _create_root(self, path: Path, image_id: str | None, flavor: FlavorSpec,
+                     progress: ProgressCallback | None) -> None:
         if image_id:
-            self.fetch_image(image_id, path)
+            self.fetch_image(image_id, path, progress)
         else:
             disks.create_sparse(path, 0)
-        disks.grow(path, flavor.root_gb * GiB)
+        size, room = path.stat().st_size, flavor.root_gb * GiB
+        if room and size > room:
+            raise _error("spawn", "Flavor's disk is too small for requested image. Flavor "
+                         f"disk is {room} bytes, image is {size} bytes.")
+        disks.grow(path, room)
 
-    def fetch_image(self, image_id: str, path: Path) -> None:
+    def fetch_image(self, image_id: str, path: Path,
+                    progress: ProgressCallback | None = None) -> None:
         """Download ``image_id`` into ``path`` (sparse), checking both of its checksums.
 
         Raises:
             DriverError: no image service, not enough room, a checksum mismatch, or a
-                qcow2 image without qemu-img to convert it.
+                qcow2 image that names other files or cannot be converted (or no
+                qemu-img to convert it).
         """
         if self._image is None:
             raise _error("spawn", "the local driver has no image service to download from")
@@ -207,13 +229,18 @@ class LocalDiskDriver(ComputeDriver):
         self._check_room("spawn", image.size or 0)
         # One hash, the strongest the image has (as Glance's clients check downloads).
         algo = image.os_hash_algo if image.os_hash_algo and image.os_hash_value else "md5"
-        writer = disks.SparseWriter(path, algo)
+        tally = disks.Tally(image.size or 0, progress)
+        tally.start()
+        writer = disks.SparseWriter(path, algo, tally.add)
         try:
             self._image.download_data(image_id, cast("BinaryIO", writer), verify=False)
         finally:
             writer.close()
         _verify(image_id, writer, image.os_hash_value if algo != "md5" else image.checksum)
-        if disks.is_qcow2(path):
+        # The image's disk_format decides, not its first bytes: a raw disk whose guest
+        # wrote a qcow2 header must stay raw. An image said to be qcow2 whose bytes are
+        # not is taken as raw.
+        if image.disk_format == "qcow2" and disks.is_qcow2(path):
             _qcow2_to_raw(path)
 
     def _create_extra_disks(self, directory: Path, flavor: FlavorSpec) -> None:
@@ -261,9 +288,11 @@ class LocalDiskDriver(ComputeDriver):
         del uuid
         self._check_fits("prepare_migration_target", flavor)
 
-    def migrate_disk_and_power_off(self, uuid: str, dest_host: str,
-                                   flavor: FlavorSpec) -> None:
+    def migrate_disk_and_power_off(self, uuid: str, dest_host: str, flavor: FlavorSpec,
+                                   progress: ProgressCallback | None = None) -> None:
         """Stop the guest, set its disks aside and copy them to ``dest_host``'s directory.
+
+        ``progress`` counts the bytes of the disks' data extents as they are copied.
 
         Raises:
             DriverError: the root disk would shrink, the destination has no room, or
@@ -282,7 +311,7 @@ class LocalDiskDriver(ComputeDriver):
             shutil.rmtree(aside, ignore_errors=True)
             source.rename(aside)
         try:
-            self._copy_guest(aside, self.guest_dir(uuid, dest_host))
+            self._copy_guest(aside, self.guest_dir(uuid, dest_host), progress)
         except BaseException as exc:
             with self._lock:
                 if not self.guest_dir(uuid).exists():
@@ -291,16 +320,22 @@ class LocalDiskDriver(ComputeDriver):
                 raise
             raise _error(method, f"copy to {dest_host} failed: {exc}") from exc
 
-    def _copy_guest(self, source: Path, target: Path) -> None:
+    def _copy_guest(self, source: Path, target: Path,
+                    progress: ProgressCallback | None) -> None:
         work = target.with_name(f"{target.name}.incoming")
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         try:
-            for path in sorted(source.iterdir()):
+            paths = sorted(source.iterdir())
+            # The state file is a few bytes of bookkeeping, not disk data: not counted.
+            tally = disks.Tally(sum(disks.data_bytes(p) for p in paths if p.name != STATE),
+                                progress)
+            tally.start()
+            for path in paths:
                 if path.name == STATE:
                     shutil.copyfile(path, work / STATE)
                 else:
-                    disks.copy_sparse(path, work / path.name)
+                    disks.copy_sparse(path, work / path.name, tally.add)
             shutil.rmtree(target, ignore_errors=True)
             work.rename(target)
         except BaseException:
@@ -318,6 +353,9 @@ class LocalDiskDriver(ComputeDriver):
             raise _error("finish_migration", f"no disks of {guest.uuid} on {self.host}")
         if resize_disk:
             self._resize_disks(directory, guest.flavor)
+        # The drive copied from the source describes the server there; this host's
+        # describes it here (its zone, for one).
+        _write_drive(directory, guest)
         state = PowerState.RUNNING if power_on else PowerState.SHUTDOWN
         with self._lock:
             self._write_state(directory, power_state=int(state), name=guest.name)
@@ -353,6 +391,8 @@ class LocalDiskDriver(ComputeDriver):
             LOG.warning("No disks of %s to revert to on %s; spawning it anew",
                         guest.uuid, self.host)
             self.spawn(guest, {})
+        # Built from the records again: what was written while resized counts.
+        _write_drive(self.guest_dir(guest.uuid), guest)
         state = PowerState.RUNNING if power_on else PowerState.SHUTDOWN
         with self._lock:
             self._write_state(self.guest_dir(guest.uuid), power_state=int(state),
@@ -360,13 +400,16 @@ class LocalDiskDriver(ComputeDriver):
 
     # -- moves across cells ----------------------------------------------------------------
 
-    def snapshot(self, uuid: str) -> Iterable[bytes]:
+    def snapshot(self, uuid: str,
+                 progress: ProgressCallback | None = None) -> Iterable[bytes]:
         """The root disk's bytes in chunks, read as they are sent.
 
         The trailing hole is not sent: the destination grows the disk to its flavor.
+        ``progress`` counts the bytes of the stream as the caller takes them.
         """
-        directory = self._existing("snapshot", uuid)
-        return disks.read_stream(directory / ROOT, trim=True)
+        root = self._existing("snapshot", uuid) / ROOT
+        tally = disks.Tally(disks.stream_bytes(root, trim=True), progress)
+        return tally.counted(disks.read_stream(root, trim=True))
 
     def set_aside(self, uuid: str) -> None:
         """Stop the guest and keep its disks aside for a revert or a rebuild."""
@@ -390,10 +433,23 @@ class LocalDiskDriver(ComputeDriver):
         with self.disk_path(uuid).open("r+b") as f:
             os.pwrite(f.fileno(), data, offset)
 
+    def read_config_drive(self, uuid: str) -> dict[str, bytes] | None:
+        """The config drive of a guest on this host (path -> bytes), None without one."""
+        path = self.guest_dir(uuid) / CONFIG
+        return disks.read_config_drive(path) if path.is_file() else None
+
     def read_disk(self, uuid: str, offset: int, length: int) -> bytes:
         """Read ``length`` bytes of a guest's root disk from ``offset``."""
         with self.disk_path(uuid).open("rb") as f:
             return os.pread(f.fileno(), length, offset)
+
+
+def _write_drive(directory: Path, guest: GuestSpec) -> None:
+    """Write the guest's config drive into its directory, or remove a stale one."""
+    if guest.config_drive is None:
+        (directory / CONFIG).unlink(missing_ok=True)
+    else:
+        disks.write_config_drive(directory / CONFIG, guest.config_drive)
 
 
 def _verify(image_id: str, writer: disks.SparseWriter, expected: str | None) -> None:
@@ -407,7 +463,23 @@ def _qcow2_to_raw(path: Path) -> None:
     qemu_img = shutil.which("qemu-img")
     if qemu_img is None:
         raise _error("spawn", "the image is qcow2 and qemu-img is not installed")
+    info = json.loads(_qemu_img(qemu_img, "info", "-f", "qcow2", "--output=json", str(path)))
+    # A qcow2 file may name other files: following a backing file or an external data
+    # file would copy files of the compute host into the guest's disk.
+    data_file = info.get("format-specific", {}).get("data", {}).get("data-file")
+    if info.get("backing-filename") or data_file:
+        raise _error("spawn", "the qcow2 image names a backing file or a data file; only "
+                     "self-contained images can be used")
     raw = path.with_name(f"{path.name}.raw")
-    subprocess.run([qemu_img, "convert", "-O", "raw", str(path), str(raw)],  # noqa: S603
-                   check=True, capture_output=True, timeout=3600)
+    # The format is given, never probed, for the same reason.
+    _qemu_img(qemu_img, "convert", "-f", "qcow2", "-O", "raw", str(path), str(raw))
     raw.replace(path)
+
+
+def _qemu_img(qemu_img: str, *args: str) -> str:
+    try:
+        done = subprocess.run([qemu_img, *args], check=True,  # noqa: S603
+                              capture_output=True, text=True, timeout=3600)
+    except subprocess.CalledProcessError as exc:
+        raise _error("spawn", f"qemu-img {args[0]} failed: {exc.stderr.strip()}") from exc
+    return done.stdout

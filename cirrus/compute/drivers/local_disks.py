@@ -1,8 +1,10 @@
 """Disk files for the local driver: sparse copies, sparse writes and streamed reads."""
 
 import errno
+import io
 import os
-from collections.abc import Iterator
+import tarfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from cirrus.image.streams import BackgroundHash
@@ -10,10 +12,65 @@ from cirrus.image.streams import BackgroundHash
 CHUNK = 1 << 20
 _ZEROS = bytes(CHUNK)
 
+OnBlock = Callable[[int], None]
+"""Told the length of every block a copy, stream or write has passed on."""
+
+
+class Tally:
+    """Bytes done out of a step's total, reported to a ``(done, total)`` callback.
+
+    Args:
+        total: the bytes the step will carry, as far as is known before it starts.
+        report: the callback; None counts without telling anyone.
+    """
+
+    def __init__(self, total: int, report: Callable[[int, int], None] | None) -> None:
+        self.total = total
+        self.done = 0
+        self._report = report
+
+    def start(self) -> None:
+        """Report the step's start (nothing done yet)."""
+        if self._report is not None:
+            self._report(0, self.total)
+
+    def add(self, count: int) -> None:
+        """Count ``count`` more bytes done and report them."""
+        self.done += count
+        # A total that was only an estimate grows to what really moved.
+        self.total = max(self.total, self.done)
+        if self._report is not None:
+            self._report(self.done, self.total)
+
+    def counted(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """``chunks`` passed through, each counted once the consumer has taken it."""
+        self.start()
+        for chunk in chunks:
+            yield chunk
+            self.add(len(chunk))
+
 
 def allocated_bytes(path: Path) -> int:
     """Bytes the file really occupies on disk (its holes cost nothing)."""
     return path.stat().st_blocks * 512
+
+
+def data_bytes(path: Path) -> int:
+    """Bytes of ``path`` inside its data extents: what a sparse copy reads."""
+    with path.open("rb") as f:
+        fd = f.fileno()
+        return sum(end - start for start, end in data_extents(fd, os.fstat(fd).st_size))
+
+
+def stream_bytes(path: Path, *, trim: bool = False) -> int:
+    """Bytes ``read_stream`` yields for ``path``: its size, or with ``trim`` up to the
+    end of its last data extent."""
+    with path.open("rb") as f:
+        fd = f.fileno()
+        size = os.fstat(fd).st_size
+        if not trim:
+            return size
+        return max((end for _, end in data_extents(fd, size)), default=0)
 
 
 def data_extents(fd: int, size: int) -> Iterator[tuple[int, int]]:
@@ -38,11 +95,12 @@ def data_extents(fd: int, size: int) -> Iterator[tuple[int, int]]:
         pos = end
 
 
-def copy_sparse(src: Path, dst: Path) -> int:
+def copy_sparse(src: Path, dst: Path, on_block: OnBlock | None = None) -> int:
     """Copy ``src`` to ``dst`` writing only its data; returns the bytes written.
 
     Zero blocks inside data extents are skipped too, so a disk that was written with
-    zeros stays sparse on the destination.
+    zeros stays sparse on the destination. ``on_block`` is told every block read, so
+    its sum is ``data_bytes(src)``.
     """
     written = 0
     with src.open("rb") as fin, dst.open("wb") as fout:
@@ -57,6 +115,8 @@ def copy_sparse(src: Path, dst: Path) -> int:
                     os.pwrite(fout.fileno(), block, pos)
                     written += len(block)
                 pos += len(block)
+                if on_block is not None:
+                    on_block(len(block))
         # The length is set last: trailing holes are not written.
         fout.truncate(size)
         os.fsync(fout.fileno())
@@ -114,9 +174,12 @@ class SparseWriter:
         path: the file to create.
         hash_algo: the algorithm to check the bytes with (the image service's
             ``os_hash_algo``, or ``md5`` for its legacy ``checksum``).
+        on_block: told the length of every write once it is on disk.
     """
 
-    def __init__(self, path: Path, hash_algo: str = "sha256") -> None:
+    def __init__(self, path: Path, hash_algo: str = "sha256",
+                 on_block: OnBlock | None = None) -> None:
+        self._on_block = on_block
         self._f = path.open("wb")
         self.hash = BackgroundHash(hash_algo)
         self.size = 0
@@ -130,6 +193,8 @@ class SparseWriter:
             if block != _ZEROS[: len(block)]:
                 os.pwrite(self._f.fileno(), block, self.size + off)
         self.size += len(data)
+        if self._on_block is not None:
+            self._on_block(len(data))
         return len(data)
 
     def close(self) -> None:
@@ -146,3 +211,33 @@ def is_qcow2(path: Path) -> bool:
     """Whether the file starts with the qcow2 magic."""
     with path.open("rb") as f:
         return f.read(4) == b"QFI\xfb"
+
+
+def write_config_drive(path: Path, files: Iterable[tuple[str, bytes]]) -> None:
+    """Write a config drive's files into one tar file at ``path`` (replacing it).
+
+    NOTE: a tar, not an ISO 9660 image: the standard library writes and reads it (no
+    genisoimage on the hosts), it keeps the drive's paths and bytes exactly, and being
+    one file it travels and is counted with the guest's disks. Entries are in the
+    drive's order with fixed owner and times, so the same drive gives the same bytes.
+    """
+    tmp = path.with_name(f"{path.name}.tmp")
+    with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in files:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    # Renamed into place so a guest never finds half a drive.
+    tmp.replace(path)
+
+
+def read_config_drive(path: Path) -> dict[str, bytes]:
+    """The files of a drive ``write_config_drive`` wrote, path -> bytes."""
+    out: dict[str, bytes] = {}
+    with tarfile.open(path, "r") as tar:
+        for member in tar.getmembers():
+            extracted = tar.extractfile(member)
+            if extracted is not None:
+                out[member.name] = extracted.read()
+    return out

@@ -248,6 +248,10 @@ class Migration(TimestampMixin, SoftDeleteMixin, CellBase):
     disk_total: Mapped[int | None] = mapped_column(BigInteger)
     disk_processed: Mapped[int | None] = mapped_column(BigInteger)
     disk_remaining: Mapped[int | None] = mapped_column(BigInteger)
+    # Cirrus's own: the disk figures above are those of the step named here (copy,
+    # upload or download), and this is their rate so far, in bytes per second.
+    disk_step: Mapped[str | None] = mapped_column(String(32))
+    disk_rate: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Service(TimestampMixin, SoftDeleteMixin, CellBase):

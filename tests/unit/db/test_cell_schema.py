@@ -18,6 +18,8 @@ def test_cell_migrations_match_models(tmp_path):
             assert compare_metadata(MigrationContext.configure(conn), CellBase.metadata) == []
         columns = {c["name"] for c in sa.inspect(engine).get_columns("instance_extra")}
         assert "injected_files" in columns
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("migrations")}
+        assert {"disk_step", "disk_rate"} <= columns
     finally:
         engine.dispose()
 
@@ -31,6 +33,6 @@ def test_cell_migrations_go_down_and_up_again(tmp_path):
         command.downgrade(migration._config("cell", engine), "c0001")
         assert migration.current("cell", engine) == "c0001"
         migration.upgrade("cell", engine)
-        assert migration.current("cell", engine) == "c0002"
+        assert migration.current("cell", engine) == "c0003"
     finally:
         engine.dispose()

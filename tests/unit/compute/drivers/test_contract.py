@@ -150,3 +150,31 @@ def test_restart_from_leftovers_after_failed_move(hosts: Pair) -> None:
     assert src.get_power_state(UUID) == PowerState.NOSTATE
     src.finish_revert_migration(_guest(), power_on=True)
     assert src.get_power_state(UUID) == PowerState.RUNNING
+
+
+def _well_formed(reports: list[tuple[int, int]]) -> None:
+    """Reports, when a driver makes any, start at 0 and end with done equal to total."""
+    if not reports:
+        return
+    assert reports[0][0] == 0
+    assert reports[-1][0] == reports[-1][1]
+    dones = [done for done, _ in reports]
+    assert dones == sorted(dones)
+    assert all(0 <= done <= total for done, total in reports)
+
+
+def test_progress_reports_are_well_formed(hosts: Pair) -> None:
+    src, dst = hosts
+    spawned: list[tuple[int, int]] = []
+    src.spawn(_guest(), {}, progress=lambda d, t: spawned.append((d, t)))
+    src.power_off(UUID)
+    sent: list[tuple[int, int]] = []
+    data = b"".join(src.snapshot(UUID, progress=lambda d, t: sent.append((d, t))))
+    copied: list[tuple[int, int]] = []
+    src.migrate_disk_and_power_off(UUID, "host2", BIGGER,
+                                   progress=lambda d, t: copied.append((d, t)))
+    dst.finish_migration(_guest(BIGGER), resize_disk=True, power_on=True)
+    for reports in (spawned, sent, copied):
+        _well_formed(reports)
+    if sent:
+        assert sent[-1][1] == len(data)

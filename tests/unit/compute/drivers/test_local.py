@@ -121,7 +121,7 @@ def test_flavor_bigger_than_host_is_refused(tmp_path: Path) -> None:
 def test_failed_copy_puts_the_source_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     src = _written(_driver(tmp_path, "h1"))
 
-    def _broken(a: Path, b: Path) -> int:
+    def _broken(a: Path, b: Path, on_block: disks.OnBlock | None = None) -> int:
         raise OSError(errno.EIO, "disk on fire")
 
     monkeypatch.setattr(disks, "copy_sparse", _broken)
@@ -209,3 +209,70 @@ def test_loader_builds_the_local_driver_from_config(tmp_path: Path) -> None:
     drv.init_host("hostA")
     assert drv.get_available_resource("hostA").local_gb == 7
     assert (tmp_path / "instances" / "hostA").is_dir()
+
+
+def test_copy_reports_the_bytes_of_the_data_extents(tmp_path: Path) -> None:
+    src, dst = _written(_driver(tmp_path, "h1")), _driver(tmp_path, "h2")
+    del dst
+    extents = sum(disks.data_bytes(p) for p in src.guest_dir(UUID).iterdir()
+                  if p.name != "guest.json")
+    reports: list[tuple[int, int]] = []
+    src.migrate_disk_and_power_off(UUID, "h2", TINY,
+                                   progress=lambda d, t: reports.append((d, t)))
+    # Two 128 KiB patterns half a GiB apart: their data alone is read, block by block.
+    assert 2 * len(PATTERN) <= extents < 4 * MiB
+    assert reports[0] == (0, extents) and reports[-1] == (extents, extents)
+    assert len(reports) >= 3
+    assert all(t == extents for _, t in reports)
+
+
+def test_snapshot_reports_the_bytes_as_they_are_taken(tmp_path: Path) -> None:
+    drv = _written(_driver(tmp_path, "h1"))
+    reports: list[tuple[int, int]] = []
+    stream = iter(drv.snapshot(UUID, progress=lambda d, t: reports.append((d, t))))
+    first = next(stream)
+    assert reports == [(0, 512 * MiB + len(PATTERN))]
+    rest = b"".join(stream)
+    total = len(first) + len(rest)
+    assert total == 512 * MiB + len(PATTERN)
+    assert reports[-1] == (total, total)
+    assert [d for d, _ in reports] == sorted(d for d, _ in reports)
+
+
+DRIVE = (("openstack/latest/meta_data.json", b'{"availability_zone": "cell1"}'),
+         ("openstack/content/0000", bytes(range(256))))
+MOVED = (("openstack/latest/meta_data.json", b'{"availability_zone": "cell2"}'),
+         ("openstack/content/0000", bytes(range(256))))
+
+
+def _with_drive(drive: tuple[tuple[str, bytes], ...] | None,
+                flavor: FlavorSpec = TINY) -> GuestSpec:
+    return GuestSpec(uuid=UUID, name="vm", flavor=flavor, image_id=None, config_drive=drive)
+
+
+def test_config_drive_is_written_at_boot_and_again_on_each_host(tmp_path: Path) -> None:
+    src, dst = _driver(tmp_path, "h1"), _driver(tmp_path, "h2")
+    src.spawn(_with_drive(DRIVE), {})
+    assert src.read_config_drive(UUID) == dict(DRIVE)
+    # Stable bytes: the same drive written twice is the same file.
+    first = (src.guest_dir(UUID) / local.CONFIG).read_bytes()
+    disks.write_config_drive(tmp_path / "again", DRIVE)
+    assert (tmp_path / "again").read_bytes() == first
+    src.migrate_disk_and_power_off(UUID, "h2", BIGGER)
+    dst.finish_migration(_with_drive(MOVED, BIGGER), resize_disk=True, power_on=True)
+    assert dst.read_config_drive(UUID) == dict(MOVED)
+    dst.destroy(UUID)
+    assert dst.read_config_drive(UUID) is None
+    # Built again at a revert too: a file added while resized is on the drive.
+    reverted = (*DRIVE, ("openstack/content/0001", b"written while resized"))
+    src.finish_revert_migration(_with_drive(reverted), power_on=True)
+    assert src.read_config_drive(UUID) == dict(reverted)
+
+
+def test_a_guest_without_a_drive_keeps_none(tmp_path: Path) -> None:
+    src, dst = _driver(tmp_path, "h1"), _driver(tmp_path, "h2")
+    src.spawn(_with_drive(DRIVE), {})
+    src.migrate_disk_and_power_off(UUID, "h2", TINY)
+    dst.finish_migration(_with_drive(None), resize_disk=False, power_on=True)
+    assert dst.read_config_drive(UUID) is None
+    assert not (dst.guest_dir(UUID) / local.CONFIG).exists()
