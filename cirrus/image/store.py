@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from cirrus import exception
-from cirrus.image.streams import BackgroundHash, read_ahead
+from cirrus.image.streams import BackgroundHash, WriteBehind, read_ahead
 
 # sha256 rather than Glance's sha512: CPUs with SHA extensions (current x86 and ARM)
 # hash it two to three times as fast, and clients check with the algorithm the image
@@ -91,14 +91,19 @@ class FilesystemStore:
         size = 0
         try:
             with md5, digest, tmp.open("xb") as out:
-                while chunk := read(_CHUNK):
-                    size += len(chunk)
-                    if size > budget:
-                        raise self._too_big(size, budget)
-                    md5.update(chunk)
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
+                behind = WriteBehind(out.fileno())
+                try:
+                    while chunk := read(_CHUNK):
+                        size += len(chunk)
+                        if size > budget:
+                            raise self._too_big(size, budget)
+                        md5.update(chunk)
+                        digest.update(chunk)
+                        out.write(chunk)
+                        behind.wrote(len(chunk))
+                    out.flush()
+                finally:
+                    behind.close()
                 os.fsync(out.fileno())
             if expected_size is not None and size != expected_size:
                 raise exception.Invalid(

@@ -12,6 +12,7 @@ import collections
 import concurrent.futures
 import contextlib
 import hashlib
+import os
 import queue
 import threading
 from collections.abc import Generator, Iterable
@@ -112,3 +113,51 @@ def read_ahead(chunks: Iterable[bytes], depth: int = _AHEAD) -> Generator[bytes,
             with contextlib.suppress(queue.Empty):
                 pending.get_nowait()
             worker.join(timeout=0.01)
+
+
+class WriteBehind:
+    """Has the disk write out a file while more of it is still being produced.
+
+    Without it, a file written at memory speed reaches the disk only at its final
+    fsync, which then waits for all of it while nothing else happens. Every ``every``
+    bytes, a worker thread starts an ``fdatasync`` of what was written so far, so the
+    disk works while the caller hashes and writes the next chunks; the caller's final
+    fsync is left with the tail.
+
+    Args:
+        fd: the file descriptor being written.
+        every: bytes written between two flushes (one runs at a time).
+    """
+
+    def __init__(self, fd: int, every: int = 64 << 20) -> None:
+        self._fd = fd
+        self._every = every
+        self._unflushed = 0
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._flush: concurrent.futures.Future[None] | None = None
+
+    def wrote(self, count: int) -> None:
+        """``count`` more bytes were written to the file."""
+        self._unflushed += count
+        if self._unflushed < self._every:
+            return
+        if self._flush is not None:
+            if not self._flush.done():
+                return
+            self._flush.result()  # a failed flush (a full disk) is raised here
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="write-behind")
+        self._unflushed = 0
+        self._flush = self._pool.submit(os.fdatasync, self._fd)
+
+    def close(self) -> None:
+        """Wait for the flush under way and raise its error; safe to call twice."""
+        try:
+            if self._flush is not None:
+                self._flush.result()
+        finally:
+            self._flush = None
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None

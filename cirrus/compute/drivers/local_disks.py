@@ -7,7 +7,7 @@ import tarfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from cirrus.image.streams import BackgroundHash
+from cirrus.image.streams import BackgroundHash, WriteBehind
 
 CHUNK = 1 << 20
 _ZEROS = bytes(CHUNK)
@@ -112,7 +112,7 @@ def copy_sparse(src: Path, dst: Path, on_block: OnBlock | None = None) -> int:
                 if not block:
                     break
                 if block != _ZEROS[: len(block)]:
-                    os.pwrite(fout.fileno(), block, pos)
+                    _pwrite_all(fout.fileno(), block, pos)
                     written += len(block)
                 pos += len(block)
                 if on_block is not None:
@@ -182,6 +182,7 @@ class SparseWriter:
         self._on_block = on_block
         self._f = path.open("wb")
         self.hash = BackgroundHash(hash_algo)
+        self._behind = WriteBehind(self._f.fileno())
         self.size = 0
 
     def write(self, data: bytes) -> int:
@@ -191,7 +192,8 @@ class SparseWriter:
         for off in range(0, len(data), CHUNK):
             block = view[off:off + CHUNK]
             if block != _ZEROS[: len(block)]:
-                os.pwrite(self._f.fileno(), block, self.size + off)
+                _pwrite_all(self._f.fileno(), block, self.size + off)
+                self._behind.wrote(len(block))
         self.size += len(data)
         if self._on_block is not None:
             self._on_block(len(data))
@@ -200,11 +202,20 @@ class SparseWriter:
     def close(self) -> None:
         """Set the final length (trailing zeros stay a hole) and flush to disk."""
         try:
+            self._behind.close()
             self._f.truncate(self.size)
             os.fsync(self._f.fileno())
             self._f.close()
         finally:
             self.hash.close()
+
+
+def _pwrite_all(fd: int, block: bytes | memoryview, offset: int) -> None:
+    # A regular file may take less than asked (a disk filling up); write the rest.
+    data = memoryview(block)
+    while data:
+        written = os.pwrite(fd, data, offset)
+        data, offset = data[written:], offset + written
 
 
 def is_qcow2(path: Path) -> bool:

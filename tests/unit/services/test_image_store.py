@@ -131,12 +131,15 @@ def test_chunks_are_large_and_close_the_file(store):
     chunks = list(store.chunks("img"))
     assert b"".join(chunks) == data
     assert [len(c) for c in chunks] == [1 << 20] * 3 + [4]
-    # A reader that stops early (a client gone) closes the file with the iterator.
-    partial = store.chunks("img")
+    # A reader that stops early (a client gone) closes the file with the iterator. The
+    # image is longer than the read-ahead holds, so the file is still open after one.
+    big = bytes(range(256)) * 4096 * 12
+    store.write("big", _Reader(big).read, len(big))
+    partial = store.chunks("big")
     next(partial)
-    assert _open_fds_to(store.path("img")) == 1
+    assert _open_fds_to(store.path("big")) == 1
     partial.close()
-    assert _open_fds_to(store.path("img")) == 0
+    assert _open_fds_to(store.path("big")) == 0
 
 
 def _open_fds_to(path):

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from cirrus.image.streams import BackgroundHash, read_ahead
+from cirrus.image.streams import BackgroundHash, WriteBehind, read_ahead
 
 
 def test_digest_is_that_of_the_bytes_in_order() -> None:
@@ -73,3 +73,33 @@ def test_closing_early_stops_and_closes_the_producer() -> None:
     count = len(produced)
     assert count <= 5
     assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
+
+
+def test_write_behind_flushes_while_writing(tmp_path, monkeypatch) -> None:
+    flushed = []
+    real = os.fdatasync
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (flushed.append(fd), real(fd)))
+    with (tmp_path / "f").open("wb") as f:
+        behind = WriteBehind(f.fileno(), every=1 << 20)
+        for _ in range(8):
+            f.write(bytes(256 << 10))
+            f.flush()
+            behind.wrote(256 << 10)
+        behind.close()
+        behind.close()
+    # 2 MiB in steps of 1 MiB: a flush at 1 MiB, and one at 2 MiB unless the first
+    # was still running.
+    assert 1 <= len(flushed) <= 2
+    assert not [t for t in threading.enumerate() if t.name.startswith("write-behind")]
+
+
+def test_write_behind_raises_a_failed_flush(tmp_path, monkeypatch) -> None:
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fdatasync", full)
+    with (tmp_path / "f").open("wb") as f:
+        behind = WriteBehind(f.fileno(), every=10)
+        behind.wrote(20)
+        with pytest.raises(OSError, match="No space left"):
+            behind.close()
