@@ -62,19 +62,53 @@ class PlacementClient:
 
     # -- providers ---------------------------------------------------------------------
 
-    def ensure_provider(self, uuid: str, name: str) -> int:
-        """Create the provider if missing; returns its generation."""
+    def ensure_provider(self, uuid: str, name: str, parent: str | None = None) -> int:
+        """Create the provider (a child of ``parent`` if given) if missing.
+
+        Returns:
+            Its generation.
+        """
         resp = self.request("GET", f"/resource_providers/{uuid}")
         if resp.status_code == 200:
             return int(resp.json()["generation"])
-        resp = self.request("POST", "/resource_providers", {"uuid": uuid, "name": name})
+        body = {"uuid": uuid, "name": name}
+        if parent is not None:
+            body["parent_provider_uuid"] = parent
+        resp = self.request("POST", "/resource_providers", body)
         if resp.status_code == 409:
             # A provider of the same name from an earlier node record: replace it.
             old = self.request("GET", "/resource_providers", params={"name": name}).json()
             for rp in old.get("resource_providers", []):
                 self.request("DELETE", f"/resource_providers/{rp['uuid']}")
-            resp = self.request("POST", "/resource_providers", {"uuid": uuid, "name": name})
+            resp = self.request("POST", "/resource_providers", body)
         return int(self._check(resp, "create provider").json()["generation"])
+
+    def providers_in_tree(self, root: str) -> list[dict[str, Any]]:
+        """Every provider of the tree ``root`` is in (itself included)."""
+        resp = self._check(self.request("GET", "/resource_providers",
+                                        params={"in_tree": root}), "providers in tree")
+        return list(resp.json()["resource_providers"])
+
+    def provider_traits(self, uuid: str) -> set[str]:
+        """The traits of a provider."""
+        resp = self._check(self.request("GET", f"/resource_providers/{uuid}/traits"),
+                           "provider traits")
+        return set(resp.json()["traits"])
+
+    def set_traits(self, uuid: str, traits: list[str]) -> None:
+        """Give a provider exactly ``traits``, creating the custom ones first."""
+        for trait in traits:
+            if trait.startswith("CUSTOM_"):
+                self._check(self.request("PUT", f"/traits/{trait}"), "create trait")
+        for _ in range(self._retries + 1):
+            gen = self._check(self.request("GET", f"/resource_providers/{uuid}"), "get provider")
+            body = {"traits": sorted(traits),
+                    "resource_provider_generation": gen.json()["generation"]}
+            resp = self.request("PUT", f"/resource_providers/{uuid}/traits", body)
+            if resp.status_code != 409:
+                self._check(resp, "set traits")
+                return
+        raise exception.ConcurrentUpdate(what=f"traits of provider {uuid}")
 
     def set_inventory(self, uuid: str, inventories: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace a provider's inventory, retrying generation conflicts."""
