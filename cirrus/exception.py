@@ -235,6 +235,11 @@ class PortBindingAlreadyExists(Conflict):
     msg_fmt = "Binding for port %(port_id)s on host %(host)s already exists."
 
 
+class PortResourceProviderUnknown(CirrusException):
+    msg_fmt = ("No resource provider of the allocation of %(consumer)s serves the resource "
+               "request of port %(port_id)s.")
+
+
 class PortBindingAlreadyActive(Conflict):
     msg_fmt = "Binding for port %(port_id)s on host %(host)s is already active."
 

@@ -13,7 +13,7 @@ A trait prefixed with ``!`` is forbidden rather than required, as in Placement's
 """
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from cirrus.objects.request_spec import RequestGroup
 
@@ -66,6 +66,29 @@ def request_groups(port_id: str, request: Mapping[str, Any] | None
         return ([group] if group.resources else []), ()
     groups = [_group(str(g["id"]), g) for g in request.get("request_groups") or ()]
     return [g for g in groups if g.resources], tuple(request.get("same_subtree") or ())
+
+
+class PortLike(Protocol):
+    """What reading a port's request needs (the network client's Port has it)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def resource_request(self) -> Mapping[str, Any] | None: ...
+
+
+def groups_of_ports(ports: Iterable[PortLike]
+                    ) -> tuple[tuple[RequestGroup, ...], tuple[tuple[str, ...], ...]]:
+    """Every request group of ``ports``, and each port's same-subtree ids (if any)."""
+    groups: list[RequestGroup] = []
+    subtrees: list[tuple[str, ...]] = []
+    for port in ports:
+        found, subtree = request_groups(port.id, port.resource_request)
+        groups.extend(found)
+        if len(subtree) > 1:
+            subtrees.append(subtree)
+    return tuple(groups), tuple(subtrees)
 
 
 def with_network_traits(request: Mapping[str, Any], physnet: str | None,

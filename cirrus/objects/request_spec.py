@@ -157,8 +157,8 @@ class RequestSpec:
         """A copy whose request groups name the providers Placement chose for them.
 
         Args:
-            mappings: the chosen allocation request's ``mappings`` (requester id, the
-                group suffix, -> provider uuids).
+            mappings: requester id -> provider uuids, from the chosen allocation
+                request (the selection's ``provider_mappings``).
         """
         groups = tuple(dataclasses.replace(g, provider_uuids=tuple(
             mappings.get(g.requester_id) or ())) for g in self.requested_resources)

@@ -1,18 +1,33 @@
 """Typed client of the Placement API: microversions, consumer generations, 409 retries."""
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from cirrus import exception
+from cirrus.objects.request_spec import RequestGroup
 
 LOG = logging.getLogger(__name__)
 
 VERSION = "1.39"
 Resources = Mapping[str, int]
 Allocations = Mapping[str, Resources]  # provider uuid -> resource class -> amount
+
+
+def _resources_param(resources: Resources) -> str:
+    return ",".join(f"{rc}:{amt}" for rc, amt in sorted(resources.items()) if amt)
+
+
+def mapping_suffix(requester_id: str) -> str:
+    """The key of a requester's group in an allocation request's ``mappings``."""
+    return "_" + requester_id
+
+
+def requester_of(suffix: str) -> str | None:
+    """Inverse of :func:`mapping_suffix`; None for the unsuffixed (flavor) group."""
+    return suffix[1:] if suffix.startswith("_") else None
 
 
 class ConsumerGenerationConflict(exception.PlacementError):
@@ -155,16 +170,37 @@ class PlacementClient:
         limit: int,
         in_tree: str | None = None,
         member_of: list[str] | None = None,
+        groups: Sequence[RequestGroup] = (),
+        same_subtree: Sequence[Sequence[str]] = (),
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """Allocation requests and provider summaries able to hold ``resources``."""
+        """Allocation requests and provider summaries able to hold ``resources``.
+
+        Args:
+            groups: granular groups, each from one provider, suffixed with its requester
+                id (Placement 1.33 takes such suffixes), so each allocation request's
+                ``mappings`` name the provider per requester.
+            same_subtree: requester ids whose providers must share a subtree.
+        """
         params: dict[str, Any] = {
-            "resources": ",".join(f"{rc}:{amt}" for rc, amt in sorted(resources.items()) if amt),
+            "resources": _resources_param(resources),
             "limit": limit,
         }
         if in_tree:
             params["in_tree"] = in_tree
         if member_of:
             params["member_of"] = "in:" + ",".join(member_of)
+        for group in groups:
+            suffix = mapping_suffix(group.requester_id)
+            params["resources" + suffix] = _resources_param(group.resources)
+            traits = [*group.required_traits, *(f"!{t}" for t in group.forbidden_traits)]
+            if traits:
+                params["required" + suffix] = ",".join(traits)
+        if groups:
+            # As Nova: a port's group may share a provider with another port's.
+            params["group_policy"] = "none"
+        if same_subtree:
+            params["same_subtree"] = [",".join(mapping_suffix(r) for r in ids)
+                                      for ids in same_subtree]
         resp = self._check(
             self.request("GET", "/allocation_candidates", params=params), "allocation candidates"
         )

@@ -227,6 +227,7 @@ def create_servers(state: APIState, ctx: RequestContext,
     image = _image(state, req, flavor, ctx)
     _check_volumes(state, ctx, req)
     networks = external.check_networks(state, ctx, req.networks)
+    port_groups, same_subtree = external.port_request_groups(state, networks)
     zone = _check_zone(state, req.availability_zone)
     forced = _forced_host(state, ctx, req.availability_zone)
     keypair = _keypair(state, ctx, req.key_name)
@@ -252,6 +253,7 @@ def create_servers(state: APIState, ctx: RequestContext,
             scheduler_hints={k: v if isinstance(v, list) else [v]
                              for k, v in req.hints.items()},
             is_bfv=_boot_volume(req) is not None, force_hosts=forced,
+            requested_resources=port_groups, same_subtree=same_subtree,
         )
         with state.runtime.api_session() as s:
             if group is not None:

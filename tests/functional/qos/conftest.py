@@ -1,50 +1,29 @@
-"""A deployment whose hosts report guaranteed bandwidth, for the tests of QoS ports.
+"""Guaranteed bandwidth on the shared deployment's hosts, for the tests of QoS ports.
 
 cell1-host1 has 10000 kbit/s each way on physnet ``public``; every other host has 2000.
-The tests of this package share it, one package per xdist worker (``--dist loadfile``
-keeps a file together; the deployment is per module so files never share one).
+The option is set and every host audited before a module's tests, and cleared (which
+removes the bandwidth providers) after them: two all-in-ones in one process are not
+isolated (see tests/functional/moves/test_reschedule.py), so these tests use the shared
+one, and ``--dist loadfile`` keeps a module's tests together in one worker.
 """
 
 import pytest
 
-from cirrus.testing import fixtures
-
-BANDWIDTH_CONF = """
-[network_agent]
-resource_provider_bandwidths = public:2000:2000,cell1-host1:public:10000:10000
-"""
+BANDWIDTHS = ["public:2000:2000", "cell1-host1:public:10000:10000"]
 
 
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory, request):
-    state = tmp_path_factory.mktemp("qos")
-    extra = state / "bandwidth.conf"
-    extra.write_text(BANDWIDTH_CONF)
-    driver = request.config.getoption("--compute-driver")
-    with fixtures.deployment(state, driver=driver, config_files=(str(extra),)) as aio:
-        yield aio
+def audit(cloud):
+    for compute in cloud.computes.values():
+        compute.periodic_update_resources()
 
 
-@pytest.fixture(scope="module")
-def member(cloud):
-    conn = fixtures.sdk(cloud, "cirrus")
-    yield conn
-    conn.close()
-
-
-@pytest.fixture(scope="module")
-def admin(cloud):
-    conn = fixtures.sdk(cloud, "cirrus-admin")
-    yield conn
-    conn.close()
-
-
-@pytest.fixture(scope="module")
-def notifications(cloud):
-    from cirrus.testing.notifications import NotificationCollector
-
-    urls = [c.transport_url for c in cloud.runtime.cells() if not c.is_cell0]
-    collector = NotificationCollector(cloud.runtime.transports,
-                                      [cloud.conf.transport_url, *urls])
-    yield collector
-    collector.stop()
+@pytest.fixture(autouse=True, scope="module")
+def bandwidth(cloud):
+    conf = cloud.runtime.conf
+    conf.set_override("resource_provider_bandwidths", BANDWIDTHS, group="network_agent")
+    audit(cloud)
+    try:
+        yield BANDWIDTHS
+    finally:
+        conf.clear_override("resource_provider_bandwidths", group="network_agent")
+        audit(cloud)

@@ -3,6 +3,7 @@
 from cirrus.compute import bandwidth
 from cirrus.network import resource_request as rr
 from tests.functional import helpers
+from tests.functional.qos.conftest import BANDWIDTHS
 
 BW = (rr.NET_BW_EGR, rr.NET_BW_IGR)
 
@@ -45,12 +46,8 @@ def test_an_audit_keeps_the_same_provider_and_drops_unconfigured_ones(cloud):
         # No ingress guarantee on dmz: no ingress inventory at all.
         assert {rc: v["total"] for rc, v in inv.items()} == {rr.NET_BW_EGR: 500}
     finally:
-        conf.clear_override("resource_provider_bandwidths", group="network_agent")
-        conf.set_override("resource_provider_bandwidths",
-                          ["public:2000:2000", "cell1-host1:public:10000:10000"],
-                          group="network_agent")
+        conf.set_override("resource_provider_bandwidths", BANDWIDTHS, group="network_agent")
         compute.periodic_update_resources()
-        conf.clear_override("resource_provider_bandwidths", group="network_agent")
     (after,), _ = _children(cloud, host)
     assert after["uuid"] == before["uuid"]
 
