@@ -114,6 +114,27 @@ def profiles_from_allocation(runtime: Runtime, ports: list[Port],
     return {p.id: profile_with_allocation(p, mapping, consumer) for p in requesting}
 
 
+def named_allocations(runtime: Runtime, instance_uuid: str,
+                      providers: set[str]) -> dict[str, dict[str, int]]:
+    """Provider -> resources the server's ports request, where their active bindings'
+    profiles say, for the providers among ``providers`` (a host's tree).
+
+    The network service keeps the only record of where a port's guarantee is once an
+    allocation was lost; this is what a hard reboot writes back.
+    """
+    out: dict[str, dict[str, int]] = {}
+    for port in runtime.network.list_ports(device_id=instance_uuid):
+        named = port.profile.get(ALLOCATION)
+        for group in rr.request_groups(port.id, port.resource_request)[0]:
+            rp = named.get(group.requester_id) if isinstance(named, dict) else named
+            if rp not in providers:
+                continue
+            held = out.setdefault(rp, {})
+            for rc, amount in group.resources.items():
+                held[rc] = held.get(rc, 0) + amount
+    return out
+
+
 def bind_to_host(runtime: Runtime, instance_uuid: str, host: str) -> None:
     """Point the bindings of a server's ports at ``host`` (a move within a cell).
 

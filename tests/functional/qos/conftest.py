@@ -1,6 +1,7 @@
 """Guaranteed bandwidth on the shared deployment's hosts, for the tests of QoS ports.
 
-cell1-host1 has 10000 kbit/s each way on physnet ``public``; every other host has 2000.
+cell1-host1 has 10000 kbit/s each way on physnet ``public``, cell2-host2 6000, the other
+two hosts 2000.
 The option is set and every host audited before a module's tests, and cleared (which
 removes the bandwidth providers) after them: two all-in-ones in one process are not
 isolated (see tests/functional/moves/test_reschedule.py), so these tests use the shared
@@ -9,7 +10,9 @@ one, and ``--dist loadfile`` keeps a module's tests together in one worker.
 
 import pytest
 
-BANDWIDTHS = ["public:2000:2000", "cell1-host1:public:10000:10000"]
+BANDWIDTHS = ["public:2000:2000", "cell1-host1:public:10000:10000",
+              "cell2-host2:public:6000:6000"]
+TOTALS = {"cell1-host1": 10000, "cell1-host2": 2000, "cell2-host1": 2000, "cell2-host2": 6000}
 
 
 def audit(cloud):

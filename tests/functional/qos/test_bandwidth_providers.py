@@ -3,7 +3,7 @@
 from cirrus.compute import bandwidth
 from cirrus.network import resource_request as rr
 from tests.functional import helpers
-from tests.functional.qos.conftest import BANDWIDTHS
+from tests.functional.qos.conftest import BANDWIDTHS, TOTALS
 
 BW = (rr.NET_BW_EGR, rr.NET_BW_IGR)
 
@@ -21,7 +21,7 @@ def test_every_host_reports_its_physnet_provider(cloud):
         assert (child["name"], child["parent_provider_uuid"], child["root_provider_uuid"]) == (
             f"{host}:public", root, root)
         assert child["uuid"] == bandwidth.provider_uuid(root, "public")
-        total = 10000 if host == "cell1-host1" else 2000
+        total = TOTALS[host]
         inv = placement.request("GET", f"/resource_providers/{child['uuid']}/inventories")
         assert {rc: v["total"] for rc, v in inv.json()["inventories"].items()} == dict.fromkeys(
             BW, total)
@@ -30,7 +30,7 @@ def test_every_host_reports_its_physnet_provider(cloud):
 
 
 def test_an_audit_keeps_the_same_provider_and_drops_unconfigured_ones(cloud):
-    host = "cell2-host2"
+    host = "cell2-host1"
     compute = cloud.computes[host]
     (before,), _ = _children(cloud, host)
     conf = cloud.runtime.conf

@@ -38,9 +38,9 @@ def test_boot_claims_the_bandwidth_and_names_its_provider_in_the_binding(
 
 
 def test_bandwidth_decides_the_host(cloud, member, admin, net):
-    # Only cell1-host1 has more than 2000 kbit/s on public.
+    # In cell1, only cell1-host1 has more than 2000 kbit/s on public.
     port = qh.qos_port(cloud, member, net, qh.bw(5000))
-    with qh.qos_server(cloud, member, admin, "qos-big", [port]) as created:
+    with qh.qos_server(cloud, member, admin, "qos-big", [port], zone="cell1") as created:
         assert mv.host_of(admin, created.id) == "cell1-host1"
         assert qh.profile_allocation(cloud, port.id) == qh.bw_provider(cloud, "cell1-host1")
 
@@ -70,7 +70,7 @@ def test_request_groups_format(cloud, member, admin, net):
 
 
 def test_not_enough_bandwidth_anywhere_is_no_valid_host(cloud, member, admin, net):
-    port = qh.qos_port(cloud, member, net, qh.bw(20000))
+    port = qh.qos_port(cloud, member, net, qh.bw(12000))
     created = qh.boot_with_ports(member, "qos-none", [port])
     try:
         server = helpers.wait_status(member, created.id, "ERROR")

@@ -1,0 +1,154 @@
+"""Cross-cell resize and cold migration of a server with a bandwidth port.
+
+Nova refuses these (bug 1907522: it schedules within the source cell only). Here the
+destination's claim holds the port's bandwidth on the destination's provider; the
+destination's inactive binding names it, becomes the active one at the switch, and the
+source's binding keeps naming the source's provider for a revert.
+"""
+
+import pytest
+
+from cirrus import exception
+from tests.functional import helpers
+from tests.functional.moves import faults
+from tests.functional.moves import helpers as mv
+from tests.functional.qos import helpers as qh
+
+
+@pytest.fixture(autouse=True, scope="module")
+def cross_cell_allowed(cloud):
+    with mv.cross_cell_allowed(cloud):
+        yield
+
+
+@pytest.fixture(scope="module")
+def net(cloud):
+    with qh.physnet_network(cloud, "qos-cross-cell") as created:
+        yield created
+
+
+@pytest.fixture(autouse=True)
+def no_hook_left(cloud):
+    yield
+    cloud.superconductor.cross_cell.before_step = None
+
+
+def _held(cloud, admin, host, flavor_id, kbps):
+    return {helpers.provider_of(cloud, host): mv.resources(cloud, admin, flavor_id),
+            qh.bw_provider(cloud, host): qh.amounts(kbps)}
+
+
+def _bindings(cloud, port_id):
+    """{host: (status, allocation named in the profile)} of every binding of the port."""
+    return {b.host: (b.status, b.profile.get("allocation"))
+            for b in cloud.runtime.network.list_bindings(port_id)}
+
+
+def _migrate_across(cloud, admin, notifications, server_id, port_id, kbps):
+    source = mv.host_of(admin, server_id)
+    dest = mv.across(source, 2)
+    mv.migrate_and_wait(cloud, admin, notifications, server_id, host=dest)
+    (mig,) = mv.migrations_of(cloud, admin, server_id)
+    assert (mig["source_compute"], mig["dest_compute"]) == (source, dest)
+    assert mv.allocations_by_consumer(cloud, server_id, mig["uuid"]) == {
+        server_id: _held(cloud, admin, dest, "1", kbps),
+        mig["uuid"]: _held(cloud, admin, source, "1", kbps)}
+    assert _bindings(cloud, port_id) == {
+        dest: ("ACTIVE", qh.bw_provider(cloud, dest)),
+        source: ("INACTIVE", qh.bw_provider(cloud, source))}
+    mv.check(cloud, server_id)
+    return source, dest, mig
+
+
+def test_migrate_across_cells_then_confirm(cloud, member, admin, notifications, net):
+    port = qh.qos_port(cloud, member, net, qh.bw(1000))
+    with qh.qos_server(cloud, member, admin, "qos-xc-confirm", [port]) as created:
+        _source, dest, mig = _migrate_across(cloud, admin, notifications, created.id,
+                                             port.id, 1000)
+        mv.confirm_and_wait(cloud, member, notifications, created.id)
+        assert mv.allocations_by_consumer(cloud, created.id, mig["uuid"]) == {
+            created.id: _held(cloud, admin, dest, "1", 1000), mig["uuid"]: {}}
+        assert _bindings(cloud, port.id) == {dest: ("ACTIVE", qh.bw_provider(cloud, dest))}
+        mv.check(cloud, created.id)
+
+
+def test_migrate_across_cells_then_revert(cloud, member, admin, notifications, net):
+    port = qh.qos_port(cloud, member, net, qh.bw(1200))
+    with qh.qos_server(cloud, member, admin, "qos-xc-revert", [port]) as created:
+        source, _dest, mig = _migrate_across(cloud, admin, notifications, created.id,
+                                             port.id, 1200)
+        mv.revert_and_wait(cloud, member, notifications, created.id)
+        assert mv.host_of(admin, created.id) == source
+        assert mv.allocations_by_consumer(cloud, created.id, mig["uuid"]) == {
+            created.id: _held(cloud, admin, source, "1", 1200), mig["uuid"]: {}}
+        assert _bindings(cloud, port.id) == {
+            source: ("ACTIVE", qh.bw_provider(cloud, source))}
+        mv.check(cloud, created.id)
+
+
+def test_bandwidth_only_in_the_other_cell(cloud, member, admin, notifications, net):
+    # 5000 fits cell1-host1 and cell2-host2 only, one per cell: Nova would stay in the
+    # source cell and fail.
+    port = qh.qos_port(cloud, member, net, qh.bw(5000))
+    with qh.qos_server(cloud, member, admin, "qos-xc-only", [port]) as created:
+        source = mv.host_of(admin, created.id)
+        (dest,) = {"cell1-host1", "cell2-host2"} - {source}
+        mv.migrate_and_wait(cloud, admin, notifications, created.id)
+        assert mv.host_of(admin, created.id) == dest
+        assert helpers.cell_of(cloud, created.id).name == dest.split("-")[0]
+        assert qh.profile_allocation(cloud, port.id) == qh.bw_provider(cloud, dest)
+        mv.check(cloud, created.id)
+        mv.confirm_and_wait(cloud, member, notifications, created.id)
+        mv.check(cloud, created.id)
+
+
+@pytest.mark.parametrize("fault", [("dest", "spawn"), ("step", "SwitchMapping")],
+                         ids=["dest-spawn", "before-SwitchMapping"])
+def test_a_failed_move_gives_the_bandwidth_back(cloud, member, admin, notifications, net,
+                                                fault):
+    port = qh.qos_port(cloud, member, net, qh.bw(800))
+    with qh.qos_server(cloud, member, admin, f"qos-xc-{fault[1]}", [port]) as created:
+        source = mv.host_of(admin, created.id)
+        dest = mv.across(source, 2)
+        with _injected(cloud, fault, dest):
+            faults.migrate(cloud, admin, created.id, host=dest)
+            srv = faults.settled(cloud, admin, created.id, "ERROR", "error")
+        assert srv.compute_host == source
+        mig = faults.only_migration(cloud, created.id)
+        assert mv.journal_of(cloud, mig.uuid) == [("resize", "rolled-back")]
+        assert mv.allocations_by_consumer(cloud, created.id, mig.uuid) == {
+            created.id: _held(cloud, admin, source, "1", 800), mig.uuid: {}}
+        assert _bindings(cloud, port.id) == {
+            source: ("ACTIVE", qh.bw_provider(cloud, source))}
+        mv.check(cloud, created.id)
+        # A hard reboot brings the server back with its bandwidth still held.
+        faults.hard_reboot(cloud, member, created.id)
+        assert helpers.allocations(cloud, created.id) == _held(cloud, admin, source, "1", 800)
+        mv.check(cloud, created.id)
+
+
+def _injected(cloud, fault, dest):
+    where, what = fault
+    if where == "step":
+        return _step_fails(cloud, what)
+    return faults.fail_once(cloud, dest, what)
+
+
+class _step_fails:  # noqa: N801 (a context manager used like a function)
+    def __init__(self, cloud, name):
+        self._mover = cloud.superconductor.cross_cell
+        self._name = name
+        self.fired = []
+
+    def __enter__(self):
+        def hook(step):
+            if step == self._name and not self.fired:
+                self.fired.append(step)
+                raise exception.MigrationError(reason=f"injected before {step}")
+
+        self._mover.before_step = hook
+        return self
+
+    def __exit__(self, *exc):
+        self._mover.before_step = None
+        assert self.fired, f"step {self._name} never ran"
