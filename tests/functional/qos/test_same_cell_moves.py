@@ -89,3 +89,36 @@ def test_no_host_of_the_cell_has_the_bandwidth(cloud, member, admin, notificatio
         assert helpers.allocations(cloud, mig.uuid) == {}
         assert qh.profile_allocation(cloud, port.id) == qh.bw_provider(cloud, "cell1-host1")
         mv.check(cloud, created.id)
+
+
+@pytest.mark.parametrize("step", ["finish_resize", "revert_at_dest", "revert_at_source"])
+def test_a_failed_step_leaves_bandwidth_and_binding_together(cloud, member, admin, net,
+                                                             step):
+    port = qh.qos_port(cloud, member, net, qh.bw(900))
+    with qh.qos_server(cloud, member, admin, f"qos-{step}", [port], zone="cell2") as created:
+        source = mv.host_of(admin, created.id)
+        dest = mv.other_host(source)
+        with faults.fail_once(cloud, dest if step != "revert_at_source" else source, {
+                "finish_resize": "finish_migration", "revert_at_dest": "destroy",
+                "revert_at_source": "finish_revert_migration"}[step]):
+            faults.resize(cloud, member, created.id, "2")
+            if step != "finish_resize":
+                faults.verify_resize(cloud, member, created.id)
+                faults.revert(cloud, member, created.id)
+            srv = faults.settled(cloud, admin, created.id, "ERROR", "error")
+        # A failed finish keeps the server on the destination; a failed revert puts it
+        # back on the source.
+        host = dest if step == "finish_resize" else source
+        flavor_id = "2" if step == "finish_resize" else "1"
+        assert srv.compute_host == host
+        mig = faults.only_migration(cloud, created.id)
+        assert mv.allocations_by_consumer(cloud, created.id, mig.uuid) == {
+            created.id: _held(cloud, admin, host, flavor_id, 900), mig.uuid: {}}
+        bound = cloud.runtime.network.get_port(port.id)
+        assert (bound.host_id, bound.profile) == (
+            host, {"allocation": qh.bw_provider(cloud, host)})
+        mv.check(cloud, created.id)
+        faults.hard_reboot(cloud, member, created.id)
+        assert helpers.allocations(cloud, created.id) == _held(cloud, admin, host,
+                                                               flavor_id, 900)
+        mv.check(cloud, created.id)
