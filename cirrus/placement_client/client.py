@@ -110,46 +110,32 @@ class PlacementClient:
                            "provider traits")
         return set(resp.json()["traits"])
 
+    def _put_generation(self, uuid: str, what: str, body: Mapping[str, Any]) -> None:
+        """PUT ``body`` to the provider's ``what`` at its current generation, retrying
+        generation conflicts."""
+        for _ in range(self._retries + 1):
+            gen = self._check(self.request("GET", f"/resource_providers/{uuid}"), "get provider")
+            resp = self.request("PUT", f"/resource_providers/{uuid}/{what}", {
+                **body, "resource_provider_generation": gen.json()["generation"]})
+            if resp.status_code != 409:
+                self._check(resp, f"set {what}")
+                return
+        raise exception.ConcurrentUpdate(what=f"{what} of provider {uuid}")
+
     def set_traits(self, uuid: str, traits: list[str]) -> None:
         """Give a provider exactly ``traits``, creating the custom ones first."""
         for trait in traits:
             if trait.startswith("CUSTOM_"):
                 self._check(self.request("PUT", f"/traits/{trait}"), "create trait")
-        for _ in range(self._retries + 1):
-            gen = self._check(self.request("GET", f"/resource_providers/{uuid}"), "get provider")
-            body = {"traits": sorted(traits),
-                    "resource_provider_generation": gen.json()["generation"]}
-            resp = self.request("PUT", f"/resource_providers/{uuid}/traits", body)
-            if resp.status_code != 409:
-                self._check(resp, "set traits")
-                return
-        raise exception.ConcurrentUpdate(what=f"traits of provider {uuid}")
+        self._put_generation(uuid, "traits", {"traits": sorted(traits)})
 
     def set_inventory(self, uuid: str, inventories: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace a provider's inventory, retrying generation conflicts."""
-        for _ in range(self._retries + 1):
-            gen = self._check(self.request("GET", f"/resource_providers/{uuid}"), "get provider")
-            body = {
-                "resource_provider_generation": gen.json()["generation"],
-                "inventories": inventories,
-            }
-            resp = self.request("PUT", f"/resource_providers/{uuid}/inventories", body)
-            if resp.status_code != 409:
-                self._check(resp, "set inventory")
-                return
-        raise exception.ConcurrentUpdate(what=f"inventory of provider {uuid}")
+        self._put_generation(uuid, "inventories", {"inventories": inventories})
 
     def set_aggregates(self, uuid: str, aggregates: list[str]) -> None:
         """Put a provider in exactly these placement aggregates."""
-        for _ in range(self._retries + 1):
-            gen = self._check(self.request("GET", f"/resource_providers/{uuid}"), "get provider")
-            body = {"aggregates": aggregates,
-                    "resource_provider_generation": gen.json()["generation"]}
-            resp = self.request("PUT", f"/resource_providers/{uuid}/aggregates", body)
-            if resp.status_code != 409:
-                self._check(resp, "set aggregates")
-                return
-        raise exception.ConcurrentUpdate(what=f"aggregates of provider {uuid}")
+        self._put_generation(uuid, "aggregates", {"aggregates": aggregates})
 
     def delete_provider(self, uuid: str) -> None:
         """Remove a provider (missing is fine)."""

@@ -23,6 +23,12 @@ def amounts(kbps):
     return {rr.NET_BW_EGR: kbps, rr.NET_BW_IGR: kbps}
 
 
+def held(cloud, admin, host, flavor_id, kbps):
+    """What a server of ``flavor_id`` with ``kbps`` of ports holds on ``host``."""
+    return {helpers.provider_of(cloud, host): mv.resources(cloud, admin, flavor_id),
+            bw_provider(cloud, host): amounts(kbps)}
+
+
 @contextlib.contextmanager
 def physnet_network(cloud, name="qos-net"):
     """A shared network on physnet ``public``, deleted afterwards."""

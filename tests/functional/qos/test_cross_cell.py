@@ -33,11 +33,6 @@ def no_hook_left(cloud):
     cloud.superconductor.cross_cell.before_step = None
 
 
-def _held(cloud, admin, host, flavor_id, kbps):
-    return {helpers.provider_of(cloud, host): mv.resources(cloud, admin, flavor_id),
-            qh.bw_provider(cloud, host): qh.amounts(kbps)}
-
-
 def _bindings(cloud, port_id):
     """{host: (status, allocation named in the profile)} of every binding of the port."""
     return {b.host: (b.status, b.profile.get("allocation"))
@@ -51,8 +46,8 @@ def _migrate_across(cloud, admin, notifications, server_id, port_id, kbps):
     (mig,) = mv.migrations_of(cloud, admin, server_id)
     assert (mig["source_compute"], mig["dest_compute"]) == (source, dest)
     assert mv.allocations_by_consumer(cloud, server_id, mig["uuid"]) == {
-        server_id: _held(cloud, admin, dest, "1", kbps),
-        mig["uuid"]: _held(cloud, admin, source, "1", kbps)}
+        server_id: qh.held(cloud, admin, dest, "1", kbps),
+        mig["uuid"]: qh.held(cloud, admin, source, "1", kbps)}
     assert _bindings(cloud, port_id) == {
         dest: ("ACTIVE", qh.bw_provider(cloud, dest)),
         source: ("INACTIVE", qh.bw_provider(cloud, source))}
@@ -60,29 +55,23 @@ def _migrate_across(cloud, admin, notifications, server_id, port_id, kbps):
     return source, dest, mig
 
 
-def test_migrate_across_cells_then_confirm(cloud, member, admin, notifications, net):
+@pytest.mark.parametrize("end", ["confirm", "revert"])
+def test_migrate_across_cells_then_confirm_or_revert(cloud, member, admin, notifications,
+                                                     net, end):
     port = qh.qos_port(cloud, member, net, qh.bw(1000))
-    with qh.qos_server(cloud, member, admin, "qos-xc-confirm", [port]) as created:
-        _source, dest, mig = _migrate_across(cloud, admin, notifications, created.id,
-                                             port.id, 1000)
-        mv.confirm_and_wait(cloud, member, notifications, created.id)
+    with qh.qos_server(cloud, member, admin, f"qos-xc-{end}", [port]) as created:
+        source, dest, mig = _migrate_across(cloud, admin, notifications, created.id,
+                                            port.id, 1000)
+        if end == "confirm":
+            mv.confirm_and_wait(cloud, member, notifications, created.id)
+        else:
+            mv.revert_and_wait(cloud, member, notifications, created.id)
+        # The server's host, with the flavor it ends with: only it holds anything.
+        host = dest if end == "confirm" else source
+        assert mv.host_of(admin, created.id) == host
         assert mv.allocations_by_consumer(cloud, created.id, mig["uuid"]) == {
-            created.id: _held(cloud, admin, dest, "1", 1000), mig["uuid"]: {}}
-        assert _bindings(cloud, port.id) == {dest: ("ACTIVE", qh.bw_provider(cloud, dest))}
-        mv.check(cloud, created.id)
-
-
-def test_migrate_across_cells_then_revert(cloud, member, admin, notifications, net):
-    port = qh.qos_port(cloud, member, net, qh.bw(1200))
-    with qh.qos_server(cloud, member, admin, "qos-xc-revert", [port]) as created:
-        source, _dest, mig = _migrate_across(cloud, admin, notifications, created.id,
-                                             port.id, 1200)
-        mv.revert_and_wait(cloud, member, notifications, created.id)
-        assert mv.host_of(admin, created.id) == source
-        assert mv.allocations_by_consumer(cloud, created.id, mig["uuid"]) == {
-            created.id: _held(cloud, admin, source, "1", 1200), mig["uuid"]: {}}
-        assert _bindings(cloud, port.id) == {
-            source: ("ACTIVE", qh.bw_provider(cloud, source))}
+            created.id: qh.held(cloud, admin, host, "1", 1000), mig["uuid"]: {}}
+        assert _bindings(cloud, port.id) == {host: ("ACTIVE", qh.bw_provider(cloud, host))}
         mv.check(cloud, created.id)
 
 
@@ -117,13 +106,13 @@ def test_a_failed_move_gives_the_bandwidth_back(cloud, member, admin, notificati
         mig = faults.only_migration(cloud, created.id)
         assert mv.journal_of(cloud, mig.uuid) == [("resize", "rolled-back")]
         assert mv.allocations_by_consumer(cloud, created.id, mig.uuid) == {
-            created.id: _held(cloud, admin, source, "1", 800), mig.uuid: {}}
+            created.id: qh.held(cloud, admin, source, "1", 800), mig.uuid: {}}
         assert _bindings(cloud, port.id) == {
             source: ("ACTIVE", qh.bw_provider(cloud, source))}
         mv.check(cloud, created.id)
         # A hard reboot brings the server back with its bandwidth still held.
         faults.hard_reboot(cloud, member, created.id)
-        assert helpers.allocations(cloud, created.id) == _held(cloud, admin, source, "1", 800)
+        assert helpers.allocations(cloud, created.id) == qh.held(cloud, admin, source, "1", 800)
         mv.check(cloud, created.id)
 
 

@@ -23,11 +23,6 @@ def _books(cloud, admin, server_id, mig_uuid):
     return mv.allocations_by_consumer(cloud, server_id, mig_uuid)
 
 
-def _held(cloud, admin, host, flavor_id, kbps):
-    return {helpers.provider_of(cloud, host): mv.resources(cloud, admin, flavor_id),
-            qh.bw_provider(cloud, host): qh.amounts(kbps)}
-
-
 def test_migrate_then_confirm(cloud, member, admin, notifications, net):
     port = qh.qos_port(cloud, member, net, qh.bw(1000))
     with qh.qos_server(cloud, member, admin, "qos-mig", [port], zone="cell2") as created:
@@ -37,15 +32,15 @@ def test_migrate_then_confirm(cloud, member, admin, notifications, net):
         (mig,) = mv.migrations_of(cloud, admin, created.id)
         assert (mig["source_compute"], mig["dest_compute"]) == (source, dest)
         assert _books(cloud, admin, created.id, mig["uuid"]) == {
-            created.id: _held(cloud, admin, dest, "1", 1000),
-            mig["uuid"]: _held(cloud, admin, source, "1", 1000)}
+            created.id: qh.held(cloud, admin, dest, "1", 1000),
+            mig["uuid"]: qh.held(cloud, admin, source, "1", 1000)}
         bound = cloud.runtime.network.get_port(port.id)
         assert (bound.host_id, bound.profile) == (
             dest, {"allocation": qh.bw_provider(cloud, dest)})
         mv.check(cloud, created.id)
         mv.confirm_and_wait(cloud, member, notifications, created.id)
         assert _books(cloud, admin, created.id, mig["uuid"]) == {
-            created.id: _held(cloud, admin, dest, "1", 1000), mig["uuid"]: {}}
+            created.id: qh.held(cloud, admin, dest, "1", 1000), mig["uuid"]: {}}
         assert qh.profile_allocation(cloud, port.id) == qh.bw_provider(cloud, dest)
         mv.check(cloud, created.id)
 
@@ -59,14 +54,14 @@ def test_resize_then_revert(cloud, member, admin, notifications, net):
         dest = mig["dest_compute"]
         assert dest != source
         assert _books(cloud, admin, created.id, mig["uuid"]) == {
-            created.id: _held(cloud, admin, dest, "2", 1500),
-            mig["uuid"]: _held(cloud, admin, source, "1", 1500)}
+            created.id: qh.held(cloud, admin, dest, "2", 1500),
+            mig["uuid"]: qh.held(cloud, admin, source, "1", 1500)}
         assert qh.profile_allocation(cloud, port.id) == qh.bw_provider(cloud, dest)
         mv.check(cloud, created.id)
         mv.revert_and_wait(cloud, member, notifications, created.id)
         assert mv.host_of(admin, created.id) == source
         assert _books(cloud, admin, created.id, mig["uuid"]) == {
-            created.id: _held(cloud, admin, source, "1", 1500), mig["uuid"]: {}}
+            created.id: qh.held(cloud, admin, source, "1", 1500), mig["uuid"]: {}}
         bound = cloud.runtime.network.get_port(port.id)
         assert (bound.host_id, bound.profile) == (
             source, {"allocation": qh.bw_provider(cloud, source)})
@@ -113,12 +108,12 @@ def test_a_failed_step_leaves_bandwidth_and_binding_together(cloud, member, admi
         assert srv.compute_host == host
         mig = faults.only_migration(cloud, created.id)
         assert mv.allocations_by_consumer(cloud, created.id, mig.uuid) == {
-            created.id: _held(cloud, admin, host, flavor_id, 900), mig.uuid: {}}
+            created.id: qh.held(cloud, admin, host, flavor_id, 900), mig.uuid: {}}
         bound = cloud.runtime.network.get_port(port.id)
         assert (bound.host_id, bound.profile) == (
             host, {"allocation": qh.bw_provider(cloud, host)})
         mv.check(cloud, created.id)
         faults.hard_reboot(cloud, member, created.id)
-        assert helpers.allocations(cloud, created.id) == _held(cloud, admin, host,
+        assert helpers.allocations(cloud, created.id) == qh.held(cloud, admin, host,
                                                                flavor_id, 900)
         mv.check(cloud, created.id)
