@@ -9,9 +9,11 @@ source's binding keeps naming the source's provider for a revert.
 import pytest
 
 from cirrus import exception
+from cirrus.testing.waiters import wait_for
 from tests.functional import helpers
 from tests.functional.moves import faults
 from tests.functional.moves import helpers as mv
+from tests.functional.moves.test_cross_cell_crash import FLIPPED, crash, restart_and_recover
 from tests.functional.qos import helpers as qh
 
 
@@ -141,3 +143,35 @@ class _step_fails:  # noqa: N801 (a context manager used like a function)
     def __exit__(self, *exc):
         self._mover.before_step = None
         assert self.fired, f"step {self._name} never ran"
+
+
+@pytest.mark.parametrize("step", ["PrepResizeAtSource", "FinishResizeAtDest", FLIPPED])
+def test_a_superconductor_crash_is_recovered_with_the_bandwidth(
+        cloud, member, admin, notifications, monkeypatch, net, step):
+    port = qh.qos_port(cloud, member, net, qh.bw(600))
+    with qh.qos_server(cloud, member, admin, f"qos-xc-crash-{step}", [port]) as created:
+        source = mv.host_of(admin, created.id)
+        dest = mv.across(source, 2)
+        with crash(cloud, monkeypatch, "resize", step) as dead:
+            faults.migrate(cloud, admin, created.id, host=dest)
+            mig = wait_for(lambda: faults.migrations(cloud, created.id), 10,
+                           what="migration")[-1]
+            entry = dead.wait(mig.uuid)
+        restart_and_recover(cloud, entry)
+        books = mv.allocations_by_consumer(cloud, created.id, mig.uuid)
+        if step == FLIPPED:
+            # The mapping had flipped: the successor finishes the move.
+            helpers.wait_status(admin, created.id, "VERIFY_RESIZE")
+            assert books == {created.id: qh.held(cloud, admin, dest, "1", 600),
+                             mig.uuid: qh.held(cloud, admin, source, "1", 600)}
+            assert _bindings(cloud, port.id) == {
+                dest: ("ACTIVE", qh.bw_provider(cloud, dest)),
+                source: ("INACTIVE", qh.bw_provider(cloud, source))}
+        else:
+            touched = step == "FinishResizeAtDest"
+            helpers.wait_status(member, created.id, "ERROR" if touched else "ACTIVE")
+            assert books == {created.id: qh.held(cloud, admin, source, "1", 600),
+                             mig.uuid: {}}
+            assert _bindings(cloud, port.id) == {
+                source: ("ACTIVE", qh.bw_provider(cloud, source))}
+        mv.check(cloud, created.id)
