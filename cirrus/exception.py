@@ -278,6 +278,11 @@ class InvalidVolume(Invalid):
     msg_fmt = "Invalid volume: %(reason)s"
 
 
+class CreateWithPortResourceRequestOldVersion(Invalid):
+    msg_fmt = ("Creating servers with ports having resource requests, like a port with a "
+               "QoS minimum bandwidth policy, is not supported until microversion 2.72.")
+
+
 class VolumeBDMNotFound(NotFound):
     msg_fmt = "No volume Block Device Mapping with id %(volume_id)s."
 

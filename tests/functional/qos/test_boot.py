@@ -80,3 +80,20 @@ def test_not_enough_bandwidth_anywhere_is_no_valid_host(cloud, member, admin, ne
     finally:
         member.compute.delete_server(created.id)
         helpers.wait_gone(member, created.id)
+
+
+def test_such_ports_need_microversion_2_72(cloud, member, net):
+    port = qh.qos_port(cloud, member, net, qh.bw(100))
+    body = {"server": {"name": "qos-old", "flavorRef": "1",
+                       "imageRef": member.image.find_image("cirros").id,
+                       "networks": [{"port": port.id}]}}
+    resp = helpers.raw(cloud, member, "POST", "/servers", version="2.71", json=body)
+    assert resp.status_code == 400, resp.text
+    assert "not supported until microversion 2.72" in resp.json()["badRequest"]["message"]
+    assert cloud.runtime.network.get_port(port.id).device_id == ""
+    resp = helpers.raw(cloud, member, "POST", "/servers", version="2.72", json=body)
+    assert resp.status_code == 202, resp.text
+    server_id = resp.json()["server"]["id"]
+    helpers.wait_status(member, server_id, "ACTIVE")
+    member.compute.delete_server(server_id)
+    helpers.wait_gone(member, server_id)
