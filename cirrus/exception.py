@@ -235,6 +235,11 @@ class PortBindingAlreadyExists(Conflict):
     msg_fmt = "Binding for port %(port_id)s on host %(host)s already exists."
 
 
+class PortResourceProviderUnknown(CirrusException):
+    msg_fmt = ("No resource provider of the allocation of %(consumer)s serves the resource "
+               "request of port %(port_id)s.")
+
+
 class PortBindingAlreadyActive(Conflict):
     msg_fmt = "Binding for port %(port_id)s on host %(host)s is already active."
 
@@ -271,6 +276,11 @@ class AttachmentNotFound(NotFound):
 
 class InvalidVolume(Invalid):
     msg_fmt = "Invalid volume: %(reason)s"
+
+
+class CreateWithPortResourceRequestOldVersion(Invalid):
+    msg_fmt = ("Creating servers with ports having resource requests, like a port with a "
+               "QoS minimum bandwidth policy, is not supported until microversion 2.72.")
 
 
 class VolumeBDMNotFound(NotFound):

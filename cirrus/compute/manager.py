@@ -121,9 +121,15 @@ class ComputeManager:
     def build_and_run_instance(
         self, ctxt: RequestContext, instance_uuid: str, image: dict[str, Any],
         node: str | None = None, requested_networks: Any = None,
-        alternates: list[dict[str, Any]] | None = None, **_ignored: Any,
+        alternates: list[dict[str, Any]] | None = None,
+        provider_mappings: dict[str, list[str]] | None = None, **_ignored: Any,
     ) -> None:
-        """Spawn a server the conductor placed here; failures leave it in ERROR."""
+        """Spawn a server the conductor placed here; failures leave it in ERROR.
+
+        Args:
+            provider_mappings: requester id -> providers of the ports' request groups in
+                the claim made for this host.
+        """
         try:
             inst = self._get(instance_uuid)
         except exception.InstanceNotFound:
@@ -133,7 +139,8 @@ class ComputeManager:
         self._notify(ctxt, inst, "create.start")
         try:
             with self._event(ctxt, instance_uuid, "build_and_run_instance"):
-                inst = self._build(ctxt, inst, image, node, requested_networks or [])
+                inst = self._build(ctxt, inst, image, node, requested_networks or [],
+                                   provider_mappings or {})
         except Exception as exc:
             LOG.exception("Build of %s failed on %s", instance_uuid, self.host)
             # As in Nova, a build scheduled with retries goes back to the cell conductor,
@@ -147,7 +154,8 @@ class ComputeManager:
         self._notify(ctxt, inst, "create.end")
 
     def _build(self, ctxt: RequestContext, inst: Instance, image: dict[str, Any],
-               node: str | None, requested_networks: list[dict[str, Any]]) -> Instance:
+               node: str | None, requested_networks: list[dict[str, Any]],
+               provider_mappings: dict[str, list[str]]) -> Instance:
         del ctxt
         node = node or self.tracker.node().hypervisor_hostname
         with self.group_policy.placing(inst.uuid):
@@ -156,7 +164,8 @@ class ComputeManager:
                               launched_on=self.host)
         vifs = network.allocate_for_instance(
             self.runtime, inst.uuid, inst.project_id or "", self.host,
-            inst.availability_zone or "nova", requested_networks) if requested_networks else []
+            inst.availability_zone or "nova", requested_networks,
+            provider_mappings) if requested_networks else []
         # As Nova, a drive forced by the host or the image shows in the server's record.
         drive = ({"config_drive": "True"} if config_drive.required_by(
             inst, self.runtime.conf.force_config_drive) else {})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from cirrus.compute import network
 from cirrus.compute.drivers.base import GuestSpec
 from cirrus.objects import migration as migration_obj
 from cirrus.objects.instance import Instance
@@ -43,7 +44,8 @@ def restart_guest(compute: ComputeManager, inst: Instance) -> None:
 
 
 def heal_allocations(compute: ComputeManager, inst: Instance) -> None:
-    """Leave exactly the server's flavor on this host's provider, under its own UUID."""
+    """Leave exactly the server's flavor on this host's provider, and its ports'
+    requests on the providers of this host their bindings name, under its own UUID."""
     placement = compute.runtime.placement
     with compute.runtime.cell_session(compute.cell) as s:
         moves = migration_obj.get_all(s, instance_uuid=inst.uuid)
@@ -54,6 +56,9 @@ def heal_allocations(compute: ComputeManager, inst: Instance) -> None:
     want = {compute.tracker.node(inst.node).uuid:
             resources_from_flavor(inst.flavor, is_bfv=not inst.image_ref)}
     want = {rp: {rc: n for rc, n in res.items() if n} for rp, res in want.items()}
+    node = compute.tracker.node(inst.node).uuid
+    tree = {rp["uuid"] for rp in placement.providers_in_tree(node)} - {node}
+    want.update(network.named_allocations(compute.runtime, inst.uuid, tree))
     if placement.get_allocations(inst.uuid)[0] != want and not placement.put_allocations(
             inst.uuid, want, inst.project_id or "", inst.user_id or ""):
         LOG.error("Could not restore the allocations of %s on %s", inst.uuid, compute.host)

@@ -4,6 +4,7 @@ import logging
 import threading
 from typing import Any
 
+from cirrus.compute import bandwidth
 from cirrus.compute.drivers.base import ComputeDriver
 from cirrus.objects import compute_node as cn_obj
 from cirrus.objects import instance_usage as usage_obj
@@ -62,6 +63,8 @@ class ResourceTracker:
                 placement = self._runtime.placement
                 placement.ensure_provider(node.uuid, nodename)
                 placement.set_inventory(node.uuid, self._inventory(res))
+                bandwidth.report(placement, node.uuid, nodename, bandwidth.for_host(
+                    conf.network_agent.resource_provider_bandwidths, self._host))
                 self.nodes[nodename] = node
                 self._update_usage(node)
 

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from cirrus import exception
-from cirrus.compute import volumes
+from cirrus.compute import network, volumes
 from cirrus.compute.drivers.base import GuestSpec
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import migration as migration_obj
@@ -92,6 +92,22 @@ def _settle_volumes(runtime: Runtime, cell: CellMapping, inst: Instance, *,
         LOG.exception("Settling the volume attachments of %s failed", inst.uuid)
 
 
+def _settle_ports(runtime: Runtime, inst: Instance, migration: Migration, *,
+                  to_source: bool) -> None:
+    """Bind the ports where the server ends up, naming the providers it holds there.
+
+    A revert that failed on the destination has not moved them back yet; any other
+    failure finds them there already and only rewrites the same profile.
+    """
+    host = migration.source_compute if to_source else (migration.dest_compute or inst.host)
+    if not host:
+        return
+    try:
+        network.bind_to_host(runtime, inst.uuid, host)
+    except Exception:
+        LOG.exception("Binding the ports of %s to %s failed", inst.uuid, host)
+
+
 def abort_move(runtime: Runtime, cell: CellMapping, inst: Instance, migration: Migration,
                error: BaseException, *, to_source: bool, vm_state: str | None,
                host: str | None = None) -> Instance:
@@ -123,6 +139,7 @@ def abort_move(runtime: Runtime, cell: CellMapping, inst: Instance, migration: M
                       migration.uuid)
     fail_migration(runtime, cell, migration)
     _settle_volumes(runtime, cell, inst, to_source=to_source)
+    _settle_ports(runtime, inst, migration, to_source=to_source)
     with runtime.cell_session(cell) as s:
         current = instance_obj.get_by_uuid(s, inst.uuid)
         old = current.old_flavor or current.flavor

@@ -57,6 +57,7 @@ class CellConductorManager:
                 LOG.info("Alternate %s for %s is full", alt["service_host"], instance_uuid)
                 continue
             LOG.info("Rescheduling %s to %s", instance_uuid, alt["service_host"])
+            build_args["provider_mappings"] = alt.get("provider_mappings") or {}
             self._compute.build_and_run_instance(
                 ctxt, self._cell, alt["service_host"], instance_uuid=instance_uuid,
                 node=alt["nodename"], alternates=alternates[index + 1:], **build_args)

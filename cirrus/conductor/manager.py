@@ -22,6 +22,7 @@ from cirrus.conductor.rpcapi import ComputeTaskAPI
 from cirrus.conductor.tasks import migrate
 from cirrus.conductor.tasks.base import TaskChain
 from cirrus.context import RequestContext
+from cirrus.network import resource_request
 from cirrus.notifications.notifier import Notifier, instance_payload
 from cirrus.objects import block_device as bdm_obj
 from cirrus.objects import build_request as br_obj
@@ -81,10 +82,14 @@ class ComputeTaskManager:
             return
         # As Nova (no retry for a forced host), a build on a forced host is not rescheduled.
         alternates = None if spec.force_hosts else selections[0][1:]
+        # The host binds each port to the provider Placement chose for its group.
+        spec = spec.with_provider_mappings(chosen.get("provider_mappings") or {})
         self._compute.build_and_run_instance(
             ctxt, cell, chosen["service_host"], instance_uuid=uuid, image=image,
             node=chosen["nodename"], requested_networks=requested_networks,
-            alternates=alternates, **build_args)
+            alternates=alternates, provider_mappings={
+                g.requester_id: list(g.provider_uuids) for g in spec.requested_resources},
+            **build_args)
 
     def periodic_tasks(self) -> list[tuple[float, Callable[[], Any]]]:
         """Background work of the superconductor: auto-confirm when a window is set."""
@@ -123,10 +128,14 @@ class ComputeTaskManager:
                       host: str | None) -> None:
         with self._runtime.cell_session(cell) as s:
             inst = instance_obj.get_by_uuid(s, instance_uuid)
+        # As Nova's MigrationTask: the ports' requests are read now, for this move only.
+        groups, same_subtree = resource_request.groups_of_ports(
+            self._runtime.network.list_ports(device_id=instance_uuid))
+        spec = RequestSpec.from_dict(request_spec).replace(
+            requested_resources=groups, same_subtree=same_subtree)
         req = migrate.MoveRequest(
             runtime=self._runtime, ctxt=ctxt, cell=cell, instance=inst,
-            flavor=FlavorSpec.from_dict(flavor), spec=RequestSpec.from_dict(request_spec),
-            target_host=host)
+            flavor=FlavorSpec.from_dict(flavor), spec=spec, target_host=host)
         chain = TaskChain([
             migrate.PreallocateMigration(req),
             migrate.MoveSourceAllocations(req),

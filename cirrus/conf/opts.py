@@ -10,7 +10,15 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from oslo_messaging import opts as messaging_opts
 
-from cirrus.conf import database, default, rpc, scheduler, services, workarounds
+from cirrus.conf import (
+    database,
+    default,
+    network_agent,
+    rpc,
+    scheduler,
+    services,
+    workarounds,
+)
 
 _GROUPS: list[tuple[cfg.OptGroup | None, list[Any]]] = [
     (None, default.OPTS),
@@ -33,6 +41,7 @@ _GROUPS: list[tuple[cfg.OptGroup | None, list[Any]]] = [
     (services.FAKE_DRIVER, services.FAKE_DRIVER_OPTS),
     (services.LOCAL_DRIVER, services.LOCAL_DRIVER_OPTS),
     (workarounds.WORKAROUNDS, workarounds.WORKAROUNDS_OPTS),
+    (network_agent.NETWORK_AGENT, network_agent.NETWORK_AGENT_OPTS),
 ]
 
 

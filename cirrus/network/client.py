@@ -47,6 +47,8 @@ class Network:
     admin_state_up: bool
     shared: bool
     mtu: int
+    physical_network: str | None = None
+    """``provider:physical_network``; None for a network on no physnet."""
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> "Network":
@@ -56,6 +58,7 @@ class Network:
             project_id=body.get("project_id") or body.get("tenant_id", ""),
             status=body.get("status", ""), admin_state_up=bool(body.get("admin_state_up")),
             shared=bool(body.get("shared")), mtu=int(body.get("mtu") or 0),
+            physical_network=body.get("provider:physical_network"),
         )
 
 
@@ -197,14 +200,13 @@ class NetworkClient:
 
     def create_network(
         self, name: str, *, shared: bool = False, project_id: str | None = None,
-        mtu: int | None = None,
+        mtu: int | None = None, physical_network: str | None = None,
     ) -> Network:
-        """Create a network (shared and other projects' networks need an admin token)."""
+        """Create a network (shared, other projects' and physnet networks need an admin)."""
         attrs: dict[str, Any] = {"name": name, "shared": shared}
-        if project_id is not None:
-            attrs["project_id"] = project_id
-        if mtu is not None:
-            attrs["mtu"] = mtu
+        optional = {"project_id": project_id, "mtu": mtu,
+                    "provider:physical_network": physical_network}
+        attrs.update({k: v for k, v in optional.items() if v is not None})
         body = self._call("POST", "/networks", {}, json={"network": attrs})
         return Network.from_body(body["network"])
 

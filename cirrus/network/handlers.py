@@ -21,6 +21,7 @@ EXTENSIONS = (
     ("port-resource-request", "Port Resource Request",
      "Ports expose the placement resources their QoS policy needs."),
     ("net-mtu", "Network MTU", "Networks report their MTU."),
+    ("provider", "Provider Network", "Networks may name the physical network they are on."),
     ("filter-validation", "Filter parameters validation", "Unknown list filters are refused."),
     ("pagination", "Pagination support", "Lists take limit and marker."),
     ("sorting", "Sorting support", "Lists take sort_key and sort_dir."),
@@ -42,6 +43,8 @@ def _serialize_network(row: models.Network) -> dict[str, Any]:
         "id": row.id, "name": row.name, "description": row.description,
         "tenant_id": row.project_id, "project_id": row.project_id, "status": row.status,
         "admin_state_up": row.admin_state_up, "shared": row.shared, "mtu": row.mtu,
+        "provider:physical_network": row.physical_network,
+        "provider:network_type": "flat" if row.physical_network else "local",
         "subnets": [], "router:external": False, "created_at": _iso(row.created_at),
         "updated_at": _iso(row.updated_at or row.created_at),
     }

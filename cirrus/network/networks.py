@@ -21,6 +21,7 @@ _COLUMNS: dict[str, Any] = {
     "tenant_id": _N.project_id,
     "project_id": _N.project_id,
     "mtu": _N.mtu,
+    "provider:physical_network": _N.physical_network,
 }
 _BOOLEANS: dict[str, Any] = {"shared": _N.shared, "admin_state_up": _N.admin_state_up}
 FILTERS = frozenset(_COLUMNS) | frozenset(_BOOLEANS)
@@ -74,11 +75,15 @@ def create_network(session: Session, ctx: RequestContext, body: Any) -> models.N
     attrs = body["network"]
     if attrs.get("shared") and not ctx.is_admin:
         raise exception.PolicyNotAuthorized("(rule:create_network:shared) is disallowed by policy")
+    if attrs.get("provider:physical_network") and not ctx.is_admin:
+        raise exception.PolicyNotAuthorized(
+            "(rule:create_network:provider:physical_network) is disallowed by policy")
     row = models.Network(
         id=str(uuid.uuid4()), name=attrs.get("name", ""),
         description=attrs.get("description", ""), project_id=owner_of(ctx, attrs),
         admin_state_up=attrs.get("admin_state_up", True), shared=attrs.get("shared", False),
         mtu=attrs.get("mtu", 1500), status="ACTIVE", next_host=2,
+        physical_network=attrs.get("provider:physical_network"),
     )
     session.add(row)
     session.flush()

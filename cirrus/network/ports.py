@@ -13,6 +13,7 @@ from cirrus.context import RequestContext
 from cirrus.db.services import models
 from cirrus.db.services.query import fetch_page, get_by_uuid
 from cirrus.network import bindings, filters, networks, schemas
+from cirrus.network.resource_request import with_network_traits
 
 _P = models.Port
 # Every network hands out addresses from this range; networks are separate L2 domains.
@@ -140,13 +141,16 @@ def create_port(session: Session, ctx: RequestContext, body: Any) -> models.Port
     mac = attrs.get("mac_address", "").lower().replace("-", ":") or _random_mac(session, network.id)
     if session.scalar(select(_P.id).filter_by(network_id=network.id, mac_address=mac)):
         raise exception.MacAddressInUse(network_id=network.id, mac=mac)
+    vnic_type = attrs.get("binding:vnic_type", "normal")
+    request = attrs.get("resource_request")
+    if request:
+        request = with_network_traits(request, network.physical_network, vnic_type)
     port = models.Port(
         id=str(uuid.uuid4()), network_id=network.id, project_id=networks.owner_of(ctx, attrs),
         name=attrs.get("name", ""), description=attrs.get("description", ""),
         mac_address=mac, admin_state_up=attrs.get("admin_state_up", True),
         device_id=attrs.get("device_id", ""), device_owner=attrs.get("device_owner", ""),
-        vnic_type=attrs.get("binding:vnic_type", "normal"),
-        resource_request=attrs.get("resource_request"),
+        vnic_type=vnic_type, resource_request=request,
         fixed_ips=_allocate_ips(session, network, attrs.get("fixed_ips")), bindings=[],
     )
     if attrs.get("binding:host_id"):

@@ -25,6 +25,8 @@ NETWORK_ATTRIBUTES: dict[str, Any] = {
     "admin_state_up": {"type": "boolean"},
     "shared": {"type": "boolean"},
     "mtu": {"type": "integer", "minimum": 68, "maximum": 65535},
+    "provider:physical_network": {"type": ["string", "null"], "minLength": 1,
+                                  "maxLength": 64},
     "tenant_id": _PROJECT,
     "project_id": _PROJECT,
 }

@@ -36,6 +36,33 @@ class Destination:
 
 
 @dataclasses.dataclass(frozen=True)
+class RequestGroup:
+    """Resources that one provider must give, for one requester (a port's QoS request).
+
+    Placement sees it as a granular group whose suffix is ``requester_id``; the
+    provider it was satisfied from is filled in after scheduling (per request, as Nova's
+    ``RequestGroup.provider_uuids``).
+    """
+
+    requester_id: str
+    """The port id (Neutron's legacy format) or the request group's id (the
+    ``port-resource-request-groups`` format)."""
+    resources: dict[str, int]
+    required_traits: tuple[str, ...] = ()
+    forbidden_traits: tuple[str, ...] = ()
+    provider_uuids: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "RequestGroup":
+        """Inverse of ``dataclasses.asdict``."""
+        return cls(requester_id=values["requester_id"],
+                   resources={k: int(v) for k, v in values["resources"].items()},
+                   required_traits=tuple(values.get("required_traits") or ()),
+                   forbidden_traits=tuple(values.get("forbidden_traits") or ()),
+                   provider_uuids=tuple(values.get("provider_uuids") or ()))
+
+
+@dataclasses.dataclass(frozen=True)
 class GroupInfo:
     """The server group a server belongs to.
 
@@ -82,8 +109,14 @@ class RequestSpec:
     force_hosts: tuple[str, ...] = ()
     requested_destination: Destination | None = None
     source_cell_uuid: str | None = None
+    requested_resources: tuple[RequestGroup, ...] = ()
+    """The request groups of the server's ports, read afresh for each boot or move (the
+    port's request can change between two), as Nova's ``requested_resources``."""
+    same_subtree: tuple[tuple[str, ...], ...] = ()
+    """Requester ids whose providers must share a subtree (Nova's request-level params)."""
 
-    PER_REQUEST = ("ignore_hosts", "force_hosts", "requested_destination", "source_cell_uuid")
+    PER_REQUEST = ("ignore_hosts", "force_hosts", "requested_destination", "source_cell_uuid",
+                   "requested_resources", "same_subtree")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (RPC and the request_specs table)."""
@@ -110,12 +143,26 @@ class RequestSpec:
         v["requested_destination"] = Destination(**dest) if dest else None
         for name in ("ignore_hosts", "force_hosts"):
             v[name] = tuple(v.get(name) or ())
+        v["requested_resources"] = tuple(
+            RequestGroup.from_dict(g) for g in v.get("requested_resources") or ())
+        v["same_subtree"] = tuple(tuple(ids) for ids in v.get("same_subtree") or ())
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: val for k, val in v.items() if k in names})
 
     def replace(self, **changes: Any) -> "RequestSpec":
         """A copy with ``changes``."""
         return dataclasses.replace(self, **changes)
+
+    def with_provider_mappings(self, mappings: dict[str, list[str]]) -> "RequestSpec":
+        """A copy whose request groups name the providers Placement chose for them.
+
+        Args:
+            mappings: requester id -> provider uuids, from the chosen allocation
+                request (the selection's ``provider_mappings``).
+        """
+        groups = tuple(dataclasses.replace(g, provider_uuids=tuple(
+            mappings.get(g.requester_id) or ())) for g in self.requested_resources)
+        return self.replace(requested_resources=groups)
 
 
 def save(session: Session, spec: RequestSpec) -> None:

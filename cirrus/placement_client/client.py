@@ -1,18 +1,33 @@
 """Typed client of the Placement API: microversions, consumer generations, 409 retries."""
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from cirrus import exception
+from cirrus.objects.request_spec import RequestGroup
 
 LOG = logging.getLogger(__name__)
 
 VERSION = "1.39"
 Resources = Mapping[str, int]
 Allocations = Mapping[str, Resources]  # provider uuid -> resource class -> amount
+
+
+def _resources_param(resources: Resources) -> str:
+    return ",".join(f"{rc}:{amt}" for rc, amt in sorted(resources.items()) if amt)
+
+
+def mapping_suffix(requester_id: str) -> str:
+    """The key of a requester's group in an allocation request's ``mappings``."""
+    return "_" + requester_id
+
+
+def requester_of(suffix: str) -> str | None:
+    """Inverse of :func:`mapping_suffix`; None for the unsuffixed (flavor) group."""
+    return suffix[1:] if suffix.startswith("_") else None
 
 
 class ConsumerGenerationConflict(exception.PlacementError):
@@ -62,45 +77,65 @@ class PlacementClient:
 
     # -- providers ---------------------------------------------------------------------
 
-    def ensure_provider(self, uuid: str, name: str) -> int:
-        """Create the provider if missing; returns its generation."""
+    def ensure_provider(self, uuid: str, name: str, parent: str | None = None) -> int:
+        """Create the provider (a child of ``parent`` if given) if missing.
+
+        Returns:
+            Its generation.
+        """
         resp = self.request("GET", f"/resource_providers/{uuid}")
         if resp.status_code == 200:
             return int(resp.json()["generation"])
-        resp = self.request("POST", "/resource_providers", {"uuid": uuid, "name": name})
+        body = {"uuid": uuid, "name": name}
+        if parent is not None:
+            body["parent_provider_uuid"] = parent
+        resp = self.request("POST", "/resource_providers", body)
         if resp.status_code == 409:
             # A provider of the same name from an earlier node record: replace it.
             old = self.request("GET", "/resource_providers", params={"name": name}).json()
             for rp in old.get("resource_providers", []):
                 self.request("DELETE", f"/resource_providers/{rp['uuid']}")
-            resp = self.request("POST", "/resource_providers", {"uuid": uuid, "name": name})
+            resp = self.request("POST", "/resource_providers", body)
         return int(self._check(resp, "create provider").json()["generation"])
+
+    def providers_in_tree(self, root: str) -> list[dict[str, Any]]:
+        """Every provider of the tree ``root`` is in (itself included)."""
+        resp = self._check(self.request("GET", "/resource_providers",
+                                        params={"in_tree": root}), "providers in tree")
+        return list(resp.json()["resource_providers"])
+
+    def provider_traits(self, uuid: str) -> set[str]:
+        """The traits of a provider."""
+        resp = self._check(self.request("GET", f"/resource_providers/{uuid}/traits"),
+                           "provider traits")
+        return set(resp.json()["traits"])
+
+    def _put_generation(self, uuid: str, what: str, body: Mapping[str, Any]) -> None:
+        """PUT ``body`` to the provider's ``what`` at its current generation, retrying
+        generation conflicts."""
+        for _ in range(self._retries + 1):
+            gen = self._check(self.request("GET", f"/resource_providers/{uuid}"), "get provider")
+            resp = self.request("PUT", f"/resource_providers/{uuid}/{what}", {
+                **body, "resource_provider_generation": gen.json()["generation"]})
+            if resp.status_code != 409:
+                self._check(resp, f"set {what}")
+                return
+        raise exception.ConcurrentUpdate(what=f"{what} of provider {uuid}")
+
+    def set_traits(self, uuid: str, traits: list[str]) -> None:
+        """Give a provider exactly ``traits``, creating the custom ones first."""
+        for trait in traits:
+            if trait.startswith("CUSTOM_"):
+                self._check(self.request("PUT", f"/traits/{trait}"), "create trait")
+        self._put_generation(uuid, "traits", {"traits": sorted(traits)})
 
     def set_inventory(self, uuid: str, inventories: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace a provider's inventory, retrying generation conflicts."""
-        for _ in range(self._retries + 1):
-            gen = self._check(self.request("GET", f"/resource_providers/{uuid}"), "get provider")
-            body = {
-                "resource_provider_generation": gen.json()["generation"],
-                "inventories": inventories,
-            }
-            resp = self.request("PUT", f"/resource_providers/{uuid}/inventories", body)
-            if resp.status_code != 409:
-                self._check(resp, "set inventory")
-                return
-        raise exception.ConcurrentUpdate(what=f"inventory of provider {uuid}")
+        self._put_generation(uuid, "inventories", {"inventories": inventories})
 
     def set_aggregates(self, uuid: str, aggregates: list[str]) -> None:
         """Put a provider in exactly these placement aggregates."""
-        for _ in range(self._retries + 1):
-            gen = self._check(self.request("GET", f"/resource_providers/{uuid}"), "get provider")
-            body = {"aggregates": aggregates,
-                    "resource_provider_generation": gen.json()["generation"]}
-            resp = self.request("PUT", f"/resource_providers/{uuid}/aggregates", body)
-            if resp.status_code != 409:
-                self._check(resp, "set aggregates")
-                return
-        raise exception.ConcurrentUpdate(what=f"aggregates of provider {uuid}")
+        self._put_generation(uuid, "aggregates", {"aggregates": aggregates})
 
     def delete_provider(self, uuid: str) -> None:
         """Remove a provider (missing is fine)."""
@@ -121,16 +156,37 @@ class PlacementClient:
         limit: int,
         in_tree: str | None = None,
         member_of: list[str] | None = None,
+        groups: Sequence[RequestGroup] = (),
+        same_subtree: Sequence[Sequence[str]] = (),
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """Allocation requests and provider summaries able to hold ``resources``."""
+        """Allocation requests and provider summaries able to hold ``resources``.
+
+        Args:
+            groups: granular groups, each from one provider, suffixed with its requester
+                id (Placement 1.33 takes such suffixes), so each allocation request's
+                ``mappings`` name the provider per requester.
+            same_subtree: requester ids whose providers must share a subtree.
+        """
         params: dict[str, Any] = {
-            "resources": ",".join(f"{rc}:{amt}" for rc, amt in sorted(resources.items()) if amt),
+            "resources": _resources_param(resources),
             "limit": limit,
         }
         if in_tree:
             params["in_tree"] = in_tree
         if member_of:
             params["member_of"] = "in:" + ",".join(member_of)
+        for group in groups:
+            suffix = mapping_suffix(group.requester_id)
+            params["resources" + suffix] = _resources_param(group.resources)
+            traits = [*group.required_traits, *(f"!{t}" for t in group.forbidden_traits)]
+            if traits:
+                params["required" + suffix] = ",".join(traits)
+        if groups:
+            # As Nova: a port's group may share a provider with another port's.
+            params["group_policy"] = "none"
+        if same_subtree:
+            params["same_subtree"] = [",".join(mapping_suffix(r) for r in ids)
+                                      for ids in same_subtree]
         resp = self._check(
             self.request("GET", "/allocation_candidates", params=params), "allocation candidates"
         )

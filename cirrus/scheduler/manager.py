@@ -13,6 +13,7 @@ with warnings.catch_warnings():
 from cirrus import exception
 from cirrus.context import RequestContext
 from cirrus.objects.request_spec import GroupInfo, RequestSpec
+from cirrus.placement_client.client import requester_of
 from cirrus.runtime import Runtime
 from cirrus.scheduler import filters as filters_mod
 from cirrus.scheduler import weighers as weighers_mod
@@ -130,14 +131,18 @@ class SchedulerManager:
         server_groups = self._server_groups(batch)
         if server_groups is None:
             return
-        groups: dict[tuple[tuple[str, int], ...], list[Pending]] = {}
+        groups: dict[tuple[Any, ...], list[Pending]] = {}
         for pending in batch:
             if pending.future.done():
                 continue
             res = resources_from_flavor(pending.request.flavor, pending.request.is_bfv)
-            groups.setdefault(tuple(sorted(res.items())), []).append(pending)
+            # Requests with port groups share a query only with the same ports (never).
+            key = (tuple(sorted(res.items())),
+                   tuple(repr(g) for g in pending.request.requested_resources),
+                   pending.request.same_subtree)
+            groups.setdefault(key, []).append(pending)
         for key, group in groups.items():
-            self._schedule_group(dict(key), group, server_groups)
+            self._schedule_group(dict(key[0]), group, server_groups)
 
     def _server_groups(self, batch: list[Pending]) -> GroupPlacements | None:
         """The server groups the batch names, read now rather than trusted from the specs.
@@ -163,10 +168,11 @@ class SchedulerManager:
     def _schedule_group(self, resources: dict[str, int], group: list[Pending],
                         server_groups: GroupPlacements) -> None:
         placement = self._runtime.placement
+        request = group[0].request
         alloc_reqs, summaries = placement.allocation_candidates(
-            resources, self._runtime.conf.scheduler.max_placement_results)
-        by_rp = {next(iter(ar["allocations"])): ar for ar in alloc_reqs
-                 if len(ar["allocations"]) == 1}
+            resources, self._runtime.conf.scheduler.max_placement_results,
+            groups=request.requested_resources, same_subtree=request.same_subtree)
+        by_rp = _by_root(alloc_reqs, summaries)
         if not by_rp:
             for pending in group:
                 pending.future.set_exception(exception.NoValidHost(
@@ -267,6 +273,29 @@ def _required_cells(group: list[Pending]) -> frozenset[str] | None:
     return frozenset(cells)
 
 
+def _by_root(alloc_reqs: list[dict[str, Any]],
+             summaries: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The first allocation request of each compute node (the root of its providers).
+
+    A request with port groups also allocates from the node's bandwidth children, and a
+    node may offer several such combinations; Placement's first one is taken, as Nova
+    takes the first candidate of a host.
+    """
+    by_root: dict[str, dict[str, Any]] = {}
+    for ar in alloc_reqs:
+        roots = {summaries.get(rp, {}).get("root_provider_uuid", rp) for rp in ar["allocations"]}
+        if len(roots) == 1:
+            by_root.setdefault(roots.pop(), ar)
+    return by_root
+
+
+def provider_mappings(alloc_req: dict[str, Any]) -> dict[str, list[str]]:
+    """Requester id -> provider uuids of an allocation request's port groups."""
+    found = {requester_of(suffix): list(rps)
+             for suffix, rps in (alloc_req.get("mappings") or {}).items()}
+    return {requester: rps for requester, rps in found.items() if requester is not None}
+
+
 def _allocations(by_rp: dict[str, Any], host: HostState) -> dict[str, dict[str, int]]:
     alloc = by_rp[host.uuid]["allocations"]
     return {rp: v["resources"] for rp, v in alloc.items()}
@@ -298,4 +327,5 @@ def _selection(host: HostState, alloc_req: dict[str, Any]) -> dict[str, Any]:
         "service_host": host.host, "nodename": host.nodename,
         "compute_node_uuid": host.uuid, "cell_uuid": host.cell_uuid,
         "allocation_request": alloc_req, "allocation_request_version": "1.39",
+        "provider_mappings": provider_mappings(alloc_req),
     }

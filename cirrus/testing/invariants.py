@@ -15,6 +15,7 @@ from cirrus import exception
 from cirrus.allinone.runner import AllInOne
 from cirrus.compute.drivers.base import ComputeDriver
 from cirrus.compute.drivers.fake import FakeDriver
+from cirrus.network import resource_request as rr
 from cirrus.objects import block_device as bdm_obj
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import instance_mapping as im_obj
@@ -151,15 +152,64 @@ def _expected(aio: AllInOne, cell: Any, inst: Instance) -> dict[str, dict[str, d
     return {inst.uuid: {_provider(aio, inst.host): _resources(inst.flavor, bfv)}}
 
 
+def _port_resources(aio: AllInOne, uuid: str) -> tuple[dict[str, int], list[Any]]:
+    """What the server's ports request in all, and the ports that request something."""
+    ports = [p for p in _rt(aio).network.list_ports(device_id=uuid) if p.resource_request]
+    total: dict[str, int] = {}
+    for group in rr.groups_of_ports(ports)[0]:
+        for rc, amount in group.resources.items():
+            total[rc] = total.get(rc, 0) + amount
+    return total, ports
+
+
+def _split_ports(aio: AllInOne, consumer: str, have: dict[str, dict[str, int]],
+                 want: dict[str, dict[str, int]], ports_want: dict[str, int],
+                 ) -> dict[str, dict[str, int]]:
+    """The compute node part of ``have``; the rest must be the ports' request, in total,
+    on providers of that node's tree."""
+    (root,) = want or {"": {}}
+    placement = _rt(aio).placement
+    node_part = {rp: res for rp, res in have.items() if rp == root or not ports_want}
+    total: dict[str, int] = {}
+    for rp, res in have.items():
+        if rp in node_part:
+            continue
+        info = placement.request("GET", f"/resource_providers/{rp}").json()
+        if info.get("root_provider_uuid") != root:
+            raise InvariantError(f"I2: {consumer} holds {res} on {rp}, outside the tree "
+                                 f"of its host's provider {root}")
+        for rc, amount in res.items():
+            total[rc] = total.get(rc, 0) + amount
+    if want and total != ports_want:
+        raise InvariantError(f"I2: {consumer} holds {total} for its ports, expected "
+                             f"{ports_want}")
+    return node_part
+
+
+def _check_port_profiles(inst: Instance, have: dict[str, dict[str, int]],
+                         ports: list[Any]) -> None:
+    """Each requesting port's binding names providers the server's allocation uses."""
+    for port in ports:
+        named = port.profile.get("allocation")
+        rps = set(named.values()) if isinstance(named, dict) else {named}
+        if not rps <= set(have):
+            raise InvariantError(f"I2: port {port.id} names providers {sorted(map(str, rps))}"
+                                 f" outside the allocation of {inst.uuid}")
+
+
 def _check_allocations(aio: AllInOne, cell: Any, inst: Instance) -> None:
     if inst.task_state is not None:
         return  # a step is running: the books are between two consistent states
     expected = _expected(aio, cell, inst)
     placement = _rt(aio).placement
+    ports_want, ports = _port_resources(aio, inst.uuid)
     for consumer, want in expected.items():
         have = placement.get_allocations(consumer)[0]
-        if have != want:
+        node_part = _split_ports(aio, consumer, have, want, ports_want)
+        if node_part != want:
             raise InvariantError(f"I2: {consumer} holds {have}, expected {want}")
+        if consumer == inst.uuid and want:
+            _check_port_profiles(inst, have, ports)
     for mig in _migrations(aio, cell, inst.uuid):
         if mig.uuid not in expected and placement.get_allocations(mig.uuid)[0]:
             raise InvariantError(f"I2: migration {mig.uuid} ({mig.status}) still holds "
@@ -238,8 +288,10 @@ def check_consumers(aio: AllInOne) -> None:
                     live.add(mig.uuid)
     placement = _rt(aio).placement
     for manager in aio.computes.values():
-        rp = manager.tracker.node().uuid
-        resp = placement.request("GET", f"/resource_providers/{rp}/allocations")
-        for consumer in resp.json().get("allocations", {}):
-            if consumer not in live:
-                raise InvariantError(f"I2: orphan consumer {consumer} on {rp}")
+        # The node's children (bandwidth providers) are checked as well as the node.
+        for provider in placement.providers_in_tree(manager.tracker.node().uuid):
+            rp = provider["uuid"]
+            resp = placement.request("GET", f"/resource_providers/{rp}/allocations")
+            for consumer in resp.json().get("allocations", {}):
+                if consumer not in live:
+                    raise InvariantError(f"I2: orphan consumer {consumer} on {rp}")

@@ -243,6 +243,7 @@ def _create_request(body: dict[str, Any], req: falcon.Request) -> create_ops.Cre
         disk_config=server.get("OS-DCF:diskConfig", "MANUAL"),
         personality=tuple((str(f.get("path", "")), str(f.get("contents", "")))
                           for f in server.get("personality") or ()),
+        port_resource_requests=version.matches((2, 72)),
     )
 
 

@@ -48,6 +48,8 @@ class CreateRequest:
     disk_config: str = "MANUAL"
     personality: tuple[tuple[str, str], ...] = ()
     """(path, base64 contents) of the files to inject (up to 2.56)."""
+    port_resource_requests: bool = True
+    """Whether the request's microversion (2.72) allows ports with resource requests."""
 
 
 def flavor_id_from_ref(ref: str) -> str:
@@ -220,6 +222,8 @@ def create_servers(state: APIState, ctx: RequestContext,
     Raises:
         Invalid: bad flavor, image, network, zone, key pair, user data or server group
             (400).
+        CreateWithPortResourceRequestOldVersion: a port requests resources and the
+            microversion is below 2.72 (400).
         QuotaExceeded: over the project's quota (403).
         ServerGroupMembersLimitExceeded: too many servers in the hinted group (403).
     """
@@ -227,6 +231,9 @@ def create_servers(state: APIState, ctx: RequestContext,
     image = _image(state, req, flavor, ctx)
     _check_volumes(state, ctx, req)
     networks = external.check_networks(state, ctx, req.networks)
+    port_groups, same_subtree = external.port_request_groups(state, networks)
+    if port_groups and not req.port_resource_requests:
+        raise exception.CreateWithPortResourceRequestOldVersion()
     zone = _check_zone(state, req.availability_zone)
     forced = _forced_host(state, ctx, req.availability_zone)
     keypair = _keypair(state, ctx, req.key_name)
@@ -252,6 +259,7 @@ def create_servers(state: APIState, ctx: RequestContext,
             scheduler_hints={k: v if isinstance(v, list) else [v]
                              for k, v in req.hints.items()},
             is_bfv=_boot_volume(req) is not None, force_hosts=forced,
+            requested_resources=port_groups, same_subtree=same_subtree,
         )
         with state.runtime.api_session() as s:
             if group is not None:

@@ -5,7 +5,8 @@ from typing import Any
 from cirrus import exception
 from cirrus.api.common import APIState
 from cirrus.context import RequestContext
-from cirrus.objects.request_spec import ImageMeta
+from cirrus.network import resource_request
+from cirrus.objects.request_spec import ImageMeta, RequestGroup
 
 _VISIBLE = ("public", "community", "shared")
 
@@ -48,6 +49,18 @@ def check_networks(state: APIState, ctx: RequestContext, networks: Any) -> Any:
             raise exception.Invalid(f"Network {item['uuid']} could not be found.")
         out.append({"network_id": net.id, "fixed_ip": item.get("fixed_ip")})
     return out
+
+
+def port_request_groups(state: APIState, requested: list[dict[str, Any]]
+                        ) -> tuple[tuple[RequestGroup, ...], tuple[tuple[str, ...], ...]]:
+    """The request groups (and same-subtree ids) of the given ports a server boots with.
+
+    Ports the compute creates on a network request nothing; as in Nova, only ports made
+    beforehand (with their QoS policy) carry a resource request.
+    """
+    client = state.runtime.network
+    ports = [client.get_port(item["port_id"]) for item in requested if item.get("port_id")]
+    return resource_request.groups_of_ports(ports)
 
 
 def _auto_network(state: APIState, ctx: RequestContext) -> list[dict[str, Any]]:

@@ -78,6 +78,9 @@ class Network(TimestampMixin, ServicesBase):
     admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
     mtu: Mapped[int] = mapped_column(Integer, default=1500)
+    physical_network: Mapped[str | None] = mapped_column(String(64))
+    """Neutron's ``provider:physical_network``: ports with a bandwidth request on this
+    network are placed on a host's bandwidth provider for this physnet."""
     next_host: Mapped[int] = mapped_column(Integer, default=2)
     """Host number of the next automatic fixed IP in the network's 10.0.0.0/16 range."""
 

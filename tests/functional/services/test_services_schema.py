@@ -13,7 +13,7 @@ def test_migrations_match_models(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'schema.sqlite'}")
     try:
         migration.upgrade("services", engine)
-        assert migration.current("services", engine) == "s0001"
+        assert migration.current("services", engine) == "s0002"
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, ServicesBase.metadata) == []
