@@ -43,6 +43,7 @@ class RealDeployment:
         self.tag = secrets.token_hex(3)
         self.procs = {}
         self.port = free_port()
+        self.placement_port = free_port()
         self.url_tpl, self.admin_url = BACKENDS[backend]
         names = ["api", "services", "placement", "cell0", *CELLS]
         self.dbs = {n: f"cirrus_{self.tag}_{n}" for n in names}
@@ -82,6 +83,7 @@ class RealDeployment:
     def write_config(self):
         base = self.workdir / "cirrus.conf"
         endpoint = f"http://127.0.0.1:{self.port}"
+        placement = f"http://127.0.0.1:{self.placement_port}"
         base.write_text(f"""[DEFAULT]
 transport_url = {RABBIT}/{self.vhosts['top']}
 state_path = {self.workdir}
@@ -99,13 +101,18 @@ signing_key = {secrets.token_urlsafe(24)}
 public_endpoint = {endpoint}
 [wsgi]
 bind_port = {self.port}
+workers = 2
+threads = 8
+[placement]
+endpoint_override = {placement}
+[placement_wsgi]
+bind_port = {self.placement_port}
+workers = 2
 [oslo_messaging_notifications]
 driver = messagingv2
 """)
         clients = self.workdir / "clients.conf"
-        clients.write_text(f"""[placement]
-endpoint_override = {endpoint}/placement
-[glance]
+        clients.write_text(f"""[glance]
 endpoint_override = {endpoint}/image
 [neutron]
 endpoint_override = {endpoint}/network
@@ -160,8 +167,10 @@ connection = {self.db_url(cell)}
                                              env=dict(os.environ, PYTHONUNBUFFERED="1")), log)
 
     def start(self):
+        self.spawn("placement", "cirrus-placement", self.base)
+        self.wait_http(self.placement_port, "/")
         self.spawn("api", "cirrus-api", self.base)
-        self.wait_http()
+        self.wait_http(self.port, "/compute/v2.1")
         self.spawn("scheduler", "cirrus-scheduler", self.base, self.clients)
         self.spawn("superconductor", "cirrus-conductor", self.base, self.clients)
         for cell in CELLS:
@@ -175,16 +184,16 @@ connection = {self.db_url(cell)}
         out = self.manage("discover_hosts")
         assert out.count("Mapped") == 4, out
 
-    def wait_http(self, timeout=60):
+    def wait_http(self, port, path, timeout=60):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_alive()
             try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/compute/v2.1").status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}{path}").status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.2)
-        raise AssertionError("cirrus-api did not come up\n" + self.logs())
+        raise AssertionError(f"nothing answers on port {port}\n" + self.logs())
 
     def wait_computes(self, timeout=90):
         deadline = time.monotonic() + timeout

@@ -168,3 +168,33 @@ def test_cross_cell_migrate_revert_then_confirm(real):
     admin.compute.wait_for_delete(server, wait=120, interval=0.5)
     assert _allocations(admin, server.id) == {}
     real.check_alive()
+
+
+def _children(pid):
+    """Process ids whose parent is ``pid`` (gunicorn's workers of a master)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def test_api_and_placement_under_gunicorn(real):
+    """cirrus-api runs two worker processes; Placement is its own service, in the catalog."""
+    for name in ("api", "placement"):
+        assert len(_children(real.procs[name][0].pid)) == 2, name
+    admin = _conn(real, "admin")
+    placement = admin.session.get_endpoint(service_type="placement", interface="public")
+    assert placement.rstrip("/") == f"http://127.0.0.1:{real.placement_port}"
+    # The API's own Placement mount is gone: Placement lives only at its own URL.
+    resp = admin.session.get(f"http://127.0.0.1:{real.port}/placement/", raise_exc=False)
+    assert resp.status_code == 404
+    versions = admin.session.get(placement, raise_exc=False)
+    assert versions.status_code == 200 and versions.json()["versions"][0]["id"] == "v1.0"
+    # Requests spread over both workers: each one answers with the same state.
+    ids = {frozenset(s.id for s in admin.compute.servers(all_projects=True)) for _ in range(8)}
+    assert len(ids) == 1
