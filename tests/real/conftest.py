@@ -21,7 +21,9 @@ def _reachable(port):
         return False
 
 
-@pytest.fixture(scope="module", params=sorted(BACKENDS))
+# One deployment per backend for the whole run (pytest groups the tests by backend): a
+# deployment takes about a minute to build. Tests that kill a process start it again.
+@pytest.fixture(scope="session", params=sorted(BACKENDS))
 def real(request, tmp_path_factory):
     needed = {"RabbitMQ": 5672, "PostgreSQL" if request.param == "postgresql" else "MariaDB":
               5432 if request.param == "postgresql" else 3306}

@@ -3,6 +3,7 @@
 import contextlib
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -42,6 +43,7 @@ class RealDeployment:
         self.workdir = workdir
         self.tag = secrets.token_hex(3)
         self.procs = {}
+        self.commands = {}
         self.port = free_port()
         self.placement_port = free_port()
         self.url_tpl, self.admin_url = BACKENDS[backend]
@@ -88,7 +90,12 @@ class RealDeployment:
 transport_url = {RABBIT}/{self.vhosts['top']}
 state_path = {self.workdir}
 report_interval = 2
-service_down_time = 30
+service_down_time = 10
+# Guests' disks are files under state_path: a compute killed and started again finds its
+# guests, as a real hypervisor's would survive its compute service.
+compute_driver = local
+[local_driver]
+local_gb = 100
 [api_database]
 connection = {self.db_url('api')}
 [services_database]
@@ -158,13 +165,33 @@ connection = {self.db_url(cell)}
     # -- processes ------------------------------------------------------------------
 
     def spawn(self, name, binary, *configs, args=()):
-        log = (self.workdir / f"{name}.log").open("w")
         cmd = [str(BIN / binary)]
         for conf in configs:
             cmd += ["--config-file", str(conf)]
-        cmd += list(args)
+        self.commands[name] = [*cmd, *args]
+        self.run(name)
+
+    def run(self, name, *extra_configs):
+        """Start (or start again) the process ``name``; its log is appended to."""
+        log = (self.workdir / f"{name}.log").open("a")
+        cmd = list(self.commands[name])
+        for conf in extra_configs:
+            cmd += ["--config-file", str(conf)]
         self.procs[name] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                              env=dict(os.environ, PYTHONUNBUFFERED="1")), log)
+
+    def kill(self, name, sig=signal.SIGKILL):
+        """Kill ``name`` as a crash would: no clean-up runs."""
+        proc, log = self.procs[name]
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+        log.close()
+
+    def restart(self, name, *extra_configs):
+        """Kill ``name`` if it still runs, then start it again (same flags)."""
+        if self.procs[name][0].poll() is None:
+            self.kill(name)
+        self.run(name, *extra_configs)
 
     def start(self):
         self.spawn("placement", "cirrus-placement", self.base)

@@ -4,37 +4,12 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-import openstack
-import sqlalchemy as sa
-from openstack import config as os_config
-
 from cirrus.testing.waiters import wait_for
-
-BIN = Path(sys.executable).parent
-
-
-def _conn(real, cloud):
-    cfg = os_config.OpenStackConfig(config_files=[str(real.clouds_yaml())])
-    return openstack.connection.Connection(config=cfg.get_one(cloud))
-
-
-def _mapping_cell(real, uuid):
-    engine = sa.create_engine(real.db_url("api"))
-    with engine.connect() as conn:
-        row = conn.execute(sa.text(
-            "SELECT c.name FROM instance_mappings m JOIN cell_mappings c ON c.id = m.cell_id "
-            "WHERE m.instance_uuid = :u"), {"u": uuid}).first()
-    engine.dispose()
-    return row[0] if row else None
-
-
-def _allocations(conn, uuid):
-    resp = conn.session.get(f"/allocations/{uuid}", endpoint_filter={
-        "service_type": "placement"}, headers={"OpenStack-API-Version": "placement 1.39"})
-    return resp.json()["allocations"]
+from tests.real.helpers import BIN, allocations, mapping_cell, migrations
+from tests.real.helpers import conn as _conn
+from tests.real.helpers import wait_status as _wait_status
 
 
 def test_manage_status_is_ready(real):
@@ -60,8 +35,8 @@ def test_boot_delete_both_cells(real):
     for cell, server in servers.items():
         assert server.status == "ACTIVE"
         assert server.compute_host == f"{cell}-host1"
-        assert _mapping_cell(real, server.id) == cell
-        allocs = _allocations(admin, server.id)
+        assert mapping_cell(real, server.id) == cell
+        allocs = allocations(admin, server.id)
         assert [a["resources"] for a in allocs.values()] == [
             {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}]
     assert {s.id for s in admin.compute.servers(all_projects=True)} >= {
@@ -69,7 +44,7 @@ def test_boot_delete_both_cells(real):
     for server in servers.values():
         admin.compute.delete_server(server)
         admin.compute.wait_for_delete(server, wait=120, interval=0.5)
-        assert _allocations(admin, server.id) == {}
+        assert allocations(admin, server.id) == {}
     # The demo member boots with the CLI and sees only its own server.
     env = dict(os.environ, OS_CLIENT_CONFIG_FILE=str(real.clouds_yaml()))
     out = subprocess.run([str(BIN / "openstack"), "--os-cloud", "demo", "server", "create",
@@ -85,23 +60,6 @@ def test_boot_delete_both_cells(real):
                    capture_output=True)
     wait_for(lambda: not list(demo.compute.servers()), 30, what="server list empty")
     real.check_alive()
-
-
-def _migrations(conn, server_id):
-    resp = conn.session.get(f"/os-migrations?instance_uuid={server_id}", endpoint_filter={
-        "service_type": "compute"}, headers={"OpenStack-API-Version": "compute 2.80"})
-    assert resp.status_code == 200, resp.text
-    return [(m["migration_type"], m["status"], m["source_compute"], m["dest_compute"])
-            for m in resp.json()["migrations"]]
-
-
-def _wait_status(conn, server_id, status):
-    def _check():
-        server = conn.compute.get_server(server_id)
-        return server.status == status and not server.task_state
-
-    wait_for(_check, 120, what=f"{server_id} {status}")
-    return conn.compute.get_server(server_id)
 
 
 def test_resize_revert_then_migrate_confirm(real):
@@ -127,14 +85,14 @@ def test_resize_revert_then_migrate_confirm(real):
     admin.compute.confirm_server_resize(server)
     confirmed = _wait_status(admin, server.id, "ACTIVE")
     assert confirmed.compute_host == "cell1-host2"
-    assert [a["resources"] for a in _allocations(admin, server.id).values()] == [
+    assert [a["resources"] for a in allocations(admin, server.id).values()] == [
         {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}]
-    assert _migrations(admin, server.id) == [
+    assert migrations(admin, server.id) == [
         ("migration", "confirmed", "cell1-host1", "cell1-host2"),
         ("resize", "reverted", "cell1-host1", "cell1-host2")]
     admin.compute.delete_server(server)
     admin.compute.wait_for_delete(server, wait=120, interval=0.5)
-    assert _allocations(admin, server.id) == {}
+    assert allocations(admin, server.id) == {}
     real.check_alive()
 
 
@@ -149,24 +107,24 @@ def test_cross_cell_migrate_revert_then_confirm(real):
     admin.compute.wait_for_server(server, wait=120, interval=0.5)
     admin.compute.migrate_server(server, host="cell2-host1")
     moved = _wait_status(admin, server.id, "VERIFY_RESIZE")
-    assert (moved.compute_host, _mapping_cell(real, server.id)) == ("cell2-host1", "cell2")
+    assert (moved.compute_host, mapping_cell(real, server.id)) == ("cell2-host1", "cell2")
     admin.compute.revert_server_resize(server)
     back = _wait_status(admin, server.id, "ACTIVE")
-    assert (back.compute_host, _mapping_cell(real, server.id)) == ("cell1-host1", "cell1")
+    assert (back.compute_host, mapping_cell(real, server.id)) == ("cell1-host1", "cell1")
     admin.compute.migrate_server(server, host="cell2-host2")
     _wait_status(admin, server.id, "VERIFY_RESIZE")
     admin.compute.confirm_server_resize(server)
     confirmed = _wait_status(admin, server.id, "ACTIVE")
-    assert (confirmed.compute_host, _mapping_cell(real, server.id)) == ("cell2-host2", "cell2")
-    assert [a["resources"] for a in _allocations(admin, server.id).values()] == [
+    assert (confirmed.compute_host, mapping_cell(real, server.id)) == ("cell2-host2", "cell2")
+    assert [a["resources"] for a in allocations(admin, server.id).values()] == [
         {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}]
-    assert _migrations(admin, server.id) == [
+    assert migrations(admin, server.id) == [
         ("migration", "confirmed", "cell1-host1", "cell2-host2"),
         ("migration", "reverted", "cell1-host1", "cell2-host1")]
     assert not list(admin.image.images(name="real-xcell-resize-temp"))
     admin.compute.delete_server(server)
     admin.compute.wait_for_delete(server, wait=120, interval=0.5)
-    assert _allocations(admin, server.id) == {}
+    assert allocations(admin, server.id) == {}
     real.check_alive()
 
 
