@@ -4,6 +4,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
+from cirrus import pause_points
 from cirrus.objects import service as service_obj
 from cirrus.objects.cell_mapping import CellMapping
 from cirrus.rpc import server as rpc_server
@@ -45,7 +46,7 @@ class Service:
         self.cell = cell
         self.service_id: int | None = None
         self._rpc = rpc_server.get_server(runtime.transports, transport_url, topic, host,
-                                          endpoints)
+                                          pause_points.wrap_endpoints(runtime.conf, endpoints))
         self._periodic = list(periodic)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -10,7 +10,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from oslo_messaging import opts as messaging_opts
 
-from cirrus.conf import database, default, rpc, scheduler, services, workarounds
+from cirrus.conf import database, default, rpc, scheduler, services, testing, workarounds
 
 _GROUPS: list[tuple[cfg.OptGroup | None, list[Any]]] = [
     (None, default.OPTS),
@@ -34,6 +34,7 @@ _GROUPS: list[tuple[cfg.OptGroup | None, list[Any]]] = [
     (services.FAKE_DRIVER, services.FAKE_DRIVER_OPTS),
     (services.LOCAL_DRIVER, services.LOCAL_DRIVER_OPTS),
     (workarounds.WORKAROUNDS, workarounds.WORKAROUNDS_OPTS),
+    (testing.TESTING, testing.TESTING_OPTS),
 ]
 
 

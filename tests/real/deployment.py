@@ -211,6 +211,30 @@ connection = {self.db_url(cell)}
         out = self.manage("discover_hosts")
         assert out.count("Mapped") == 4, out
 
+    @contextlib.contextmanager
+    def paused_at(self, name, point):
+        """``name`` runs with the test hook that pauses it at ``point``; the block gets a
+        function that waits until it is paused there. On leaving, the process is killed
+        (SIGKILL, wherever it is) and started again without the hook."""
+        marker_dir = self.workdir / "paused"
+        marker = marker_dir / point
+        marker.unlink(missing_ok=True)
+        hook = self.workdir / f"pause-{name}.conf"
+        hook.write_text(f"[testing]\npause_at = {point}\npause_marker_dir = {marker_dir}\n")
+        self.restart(name, hook)
+
+        def wait(timeout=120):
+            deadline = time.monotonic() + timeout
+            while not marker.exists():
+                self.check_alive()
+                assert time.monotonic() < deadline, f"{name} never reached {point}"
+                time.sleep(0.2)
+
+        try:
+            yield wait
+        finally:
+            self.restart(name)
+
     def wait_http(self, port, path, timeout=60):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
