@@ -22,7 +22,11 @@ from tests.real.invariants import RealView
 
 RESIZE_STEPS = ("TargetDBSetup", "PrepResizeAtDest", "PrepResizeAtSource",
                 "FinishResizeAtDest", "SwitchMapping")
-MARIADB_SUBSET = ("PrepResizeAtDest", "FinishResizeAtDest")
+CONFIRM_STEPS = ("CleanupSourceHost", "DeleteSourceCopy", "FinishConfirmInTarget")
+REVERT_STEPS = ("UpdateSourceCell", "SwitchBack", "RevertAtDest", "DeleteTargetCopy",
+                "FinishRevertAtSource")
+MARIADB_SUBSET = ("PrepResizeAtDest", "FinishResizeAtDest", "DeleteSourceCopy",
+                  "RevertAtDest")
 SOURCE, DEST = "cell1-host1", "cell2-host1"
 DATA = b"written by the guest before the move\n" * 64
 
@@ -87,3 +91,48 @@ def test_superconductor_killed_during_resize(real, view, step):
     assert view.driver(SOURCE).read_disk(server.id, 4096, len(DATA)) == DATA
     h.delete(admin, server)
     real.check_alive()
+
+
+def _moved_across(real, view, admin, name):
+    """A server with guest data, moved from SOURCE to DEST and waiting in VERIFY_RESIZE."""
+    server = h.boot(admin, name, SOURCE)
+    view.driver(SOURCE).write_disk(server.id, 4096, DATA)
+    admin.compute.migrate_server(server, host=DEST)
+    assert h.wait_status(admin, server.id, "VERIFY_RESIZE").compute_host == DEST
+    view.check(server.id)
+    return server, _migration(view, "cell2", server.id)
+
+
+def _ends_on(real, view, admin, server, host, cell):
+    srv = _settled(admin, server.id, {"ACTIVE"})
+    assert srv.compute_host == host and h.mapping_cell(real, server.id) == cell
+    view.check(server.id)
+    assert view.driver(host).read_disk(server.id, 4096, len(DATA)) == DATA
+    h.delete(admin, server)
+    real.check_alive()
+
+
+@pytest.mark.mariadb_subset(MARIADB_SUBSET)
+@pytest.mark.parametrize("step", CONFIRM_STEPS)
+def test_superconductor_killed_during_confirm(real, view, step):
+    admin = h.conn(real, "admin")
+    server, mig = _moved_across(real, view, admin, f"kill-sc-c-{step}")
+    with real.paused_at("superconductor", step) as paused:
+        admin.compute.confirm_server_resize(server)
+        paused()
+    assert _journal_closed(view, mig.uuid, "confirm").state == State.DONE
+    assert [m[1] for m in h.migrations(admin, server.id)] == ["confirmed"]
+    _ends_on(real, view, admin, server, DEST, "cell2")
+
+
+@pytest.mark.mariadb_subset(MARIADB_SUBSET)
+@pytest.mark.parametrize("step", REVERT_STEPS)
+def test_superconductor_killed_during_revert(real, view, step):
+    admin = h.conn(real, "admin")
+    server, mig = _moved_across(real, view, admin, f"kill-sc-r-{step}")
+    with real.paused_at("superconductor", step) as paused:
+        admin.compute.revert_server_resize(server)
+        paused()
+    assert _journal_closed(view, mig.uuid, "revert").state == State.DONE
+    assert [m[1] for m in h.migrations(admin, server.id)] == ["reverted"]
+    _ends_on(real, view, admin, server, SOURCE, "cell1")
