@@ -52,10 +52,21 @@ class Service:
         self._threads: list[threading.Thread] = []
         self._topic = topic
 
+    def register(self) -> int:
+        """Create or refresh the service record, once; returns its id.
+
+        Called before ``start`` by a service that must be ready before its first RPC
+        (a compute reports its node first: a call arriving earlier would find none).
+        """
+        if self.service_id is None:
+            with self.runtime.cell_session(self.cell) as s:
+                self.service_id = service_obj.register(s, self.host, self.binary,
+                                                       self._topic).id
+        return self.service_id
+
     def start(self) -> None:
-        """Register, start listening and start the background loops."""
-        with self.runtime.cell_session(self.cell) as s:
-            self.service_id = service_obj.register(s, self.host, self.binary, self._topic).id
+        """Register (unless done), start listening and start the background loops."""
+        self.register()
         self._rpc.start()
         loops: list[Periodic] = [(float(self.runtime.conf.report_interval), self._heartbeat)]
         for interval, fn in [*loops, *self._periodic]:

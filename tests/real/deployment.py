@@ -93,6 +93,7 @@ report_interval = 2
 service_down_time = 10
 # A cross-cell step waits this long for a compute that died under it (crash tests).
 long_rpc_timeout = 30
+rpc_response_timeout = 30
 # Guests' disks are files under state_path: a compute killed and started again finds its
 # guests, as a real hypervisor's would survive its compute service.
 compute_driver = local

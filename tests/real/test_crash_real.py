@@ -6,9 +6,12 @@ step the move then ends rolled back or finished, and DESIGN §4's invariants hol
 I6: read from the databases, Placement, the image service and the hosts' disk files;
 I4 compares bytes the guest wrote before the move).
 
-The superconductor is killed before each step of a cross-cell resize on PostgreSQL; on
-MariaDB a representative subset runs (one step before the source touches the guest, one
-after), to keep the real tier's time in budget.
+On PostgreSQL the superconductor is killed before each step of a cross-cell resize,
+confirm and revert; the source and the destination compute inside their part of a
+resize, the source inside a confirm and the destination inside a revert; the scheduler
+while it chooses a host. On MariaDB a representative subset runs (``mariadb_subset``:
+two resize steps, one of confirm and of revert, one compute), to keep the real tier's
+time in budget.
 """
 
 import pytest
@@ -112,27 +115,94 @@ def _ends_on(real, view, admin, server, host, cell):
     real.check_alive()
 
 
-@pytest.mark.mariadb_subset(MARIADB_SUBSET)
-@pytest.mark.parametrize("step", CONFIRM_STEPS)
-def test_superconductor_killed_during_confirm(real, view, step):
-    admin = h.conn(real, "admin")
-    server, mig = _moved_across(real, view, admin, f"kill-sc-c-{step}")
-    with real.paused_at("superconductor", step) as paused:
+# Where each operation leaves the server, and the migration, once it is finished.
+ENDS = {"confirm": (DEST, "cell2", "confirmed"), "revert": (SOURCE, "cell1", "reverted")}
+
+
+def _finish(admin, server, operation):
+    if operation == "confirm":
         admin.compute.confirm_server_resize(server)
-        paused()
-    assert _journal_closed(view, mig.uuid, "confirm").state == State.DONE
-    assert [m[1] for m in h.migrations(admin, server.id)] == ["confirmed"]
-    _ends_on(real, view, admin, server, DEST, "cell2")
+    else:
+        admin.compute.revert_server_resize(server)
 
 
 @pytest.mark.mariadb_subset(MARIADB_SUBSET)
-@pytest.mark.parametrize("step", REVERT_STEPS)
-def test_superconductor_killed_during_revert(real, view, step):
+@pytest.mark.parametrize(("operation", "step"), [
+    *(("confirm", step) for step in CONFIRM_STEPS),
+    *(("revert", step) for step in REVERT_STEPS)])
+def test_superconductor_killed_during_confirm_or_revert(real, view, operation, step):
     admin = h.conn(real, "admin")
-    server, mig = _moved_across(real, view, admin, f"kill-sc-r-{step}")
+    server, mig = _moved_across(real, view, admin, f"kill-sc-{operation}-{step}")
     with real.paused_at("superconductor", step) as paused:
-        admin.compute.revert_server_resize(server)
+        _finish(admin, server, operation)
         paused()
-    assert _journal_closed(view, mig.uuid, "revert").state == State.DONE
-    assert [m[1] for m in h.migrations(admin, server.id)] == ["reverted"]
-    _ends_on(real, view, admin, server, SOURCE, "cell1")
+    host, cell, status = ENDS[operation]
+    assert _journal_closed(view, mig.uuid, operation).state == State.DONE
+    assert [m[1] for m in h.migrations(admin, server.id)] == [status]
+    _ends_on(real, view, admin, server, host, cell)
+
+
+# -- computes and the scheduler ---------------------------------------------------------
+
+# (operation, host killed, the RPC method it is killed in). The superconductor's call to
+# the dead host times out (long_rpc_timeout), the operation fails, and the host is back by
+# then to take its part of the rollback.
+COMPUTE_KILLS = {
+    "source-prep": ("resize", SOURCE, "prep_snapshot_based_resize_at_source"),
+    "dest-finish": ("resize", DEST, "finish_snapshot_based_resize_at_dest"),
+    "source-confirm": ("confirm", SOURCE, "confirm_snapshot_based_resize_at_source"),
+    "dest-revert": ("revert", DEST, "revert_snapshot_based_resize_at_dest"),
+}
+
+
+def _usable(real, view, admin, server):
+    """I6: settled with no task; in ERROR with a fault that a hard reboot clears. Then
+    I1-I4 hold and the guest's bytes are intact on the host the server lives on."""
+    srv = _settled(admin, server.id, {"ACTIVE", "ERROR"})
+    view.check(server.id)
+    if srv.status == "ERROR":
+        assert srv.fault and srv.fault["message"], srv
+        admin.compute.reboot_server(server, "HARD")
+        srv = _settled(admin, server.id, {"ACTIVE"})
+        view.check(server.id)
+    assert view.driver(srv.compute_host).read_disk(server.id, 4096, len(DATA)) == DATA
+    with view.runtime.api_reader() as s:
+        assert not [e for e in journal_obj.unfinished(s) if e.instance_uuid == server.id]
+    h.delete(admin, server)
+    real.check_alive()
+    return srv
+
+
+@pytest.mark.mariadb_subset(("dest-finish",))
+@pytest.mark.parametrize("step", sorted(COMPUTE_KILLS))
+def test_compute_killed_during_cross_cell_operation(real, view, step):
+    operation, host, method = COMPUTE_KILLS[step]
+    admin = h.conn(real, "admin")
+    name = f"kill-{step}"
+    if operation == "resize":
+        server = h.boot(admin, name, SOURCE)
+        view.driver(SOURCE).write_disk(server.id, 4096, DATA)
+    else:
+        server, _ = _moved_across(real, view, admin, name)
+    with real.paused_at(host, method) as paused:
+        if operation == "resize":
+            admin.compute.migrate_server(server, host=DEST)
+        else:
+            _finish(admin, server, operation)
+        paused()
+    srv = _usable(real, view, admin, server)
+    if operation == "resize":
+        assert srv.compute_host == SOURCE, "a failed move leaves the server on its source"
+
+
+def test_scheduler_killed_while_choosing_a_host(real, view):
+    """The superconductor's call to the scheduler times out; the move does not start."""
+    admin = h.conn(real, "admin")
+    server = h.boot(admin, "kill-scheduler", SOURCE)
+    view.driver(SOURCE).write_disk(server.id, 4096, DATA)
+    with real.paused_at("scheduler", "select_destinations") as paused:
+        admin.compute.migrate_server(server, host=DEST)
+        paused()
+    wait_for(lambda: [m[1] for m in h.migrations(admin, server.id)] == ["error"], 120,
+             interval=0.5, what="the move failed")
+    assert _usable(real, view, admin, server).compute_host == SOURCE
