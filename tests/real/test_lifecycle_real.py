@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from cirrus.testing.waiters import wait_for
-from tests.real.helpers import BIN, allocations, mapping_cell, migrations
+from tests.real.helpers import BIN, allocations, boot, cli, delete, mapping_cell, migrations
 from tests.real.helpers import conn as _conn
 from tests.real.helpers import wait_status as _wait_status
 
@@ -62,27 +62,28 @@ def test_boot_delete_both_cells(real):
     real.check_alive()
 
 
+def _osc(real, *args):
+    """An admin ``openstack`` command at the microversion that lets migrate name a host."""
+    return cli(real, "admin", "--os-compute-api-version", "2.56", *args)
+
+
 def test_resize_revert_then_migrate_confirm(real):
-    """The computes cast to each other over the cell's RabbitMQ vhost, as in production."""
+    """Driven with the openstack CLI; the computes cast to each other over the cell's
+    RabbitMQ vhost, as in production."""
     admin = _conn(real, "admin")
-    image = next(iter(admin.image.images(name="cirros")), None) or admin.image.create_image(
-        name="cirros", data=b"x" * 4096, disk_format="qcow2", container_format="bare",
-        visibility="public")
-    server = admin.compute.create_server(name="real-move", flavor_id="1", image_id=image.id,
-                                         networks="none", availability_zone="nova:cell1-host1")
-    admin.compute.wait_for_server(server, wait=120, interval=0.5)
-    admin.compute.resize_server(server, "2")
+    server = boot(admin, "real-move", "cell1-host1")
+    _osc(real, "server", "resize", "--flavor", "m1.small", "--wait", server.id)
     resized = _wait_status(admin, server.id, "VERIFY_RESIZE")
     assert resized.compute_host == "cell1-host2"
     assert resized.flavor["original_name"] == "m1.small"
-    admin.compute.revert_server_resize(server)
+    _osc(real, "server", "resize", "revert", server.id)
     reverted = _wait_status(admin, server.id, "ACTIVE")
     assert reverted.compute_host == "cell1-host1"
     assert reverted.flavor["original_name"] == "m1.tiny"
-    admin.compute.migrate_server(server)
+    _osc(real, "server", "migrate", "--wait", server.id)
     migrated = _wait_status(admin, server.id, "VERIFY_RESIZE")
     assert migrated.compute_host == "cell1-host2"
-    admin.compute.confirm_server_resize(server)
+    _osc(real, "server", "resize", "confirm", server.id)
     confirmed = _wait_status(admin, server.id, "ACTIVE")
     assert confirmed.compute_host == "cell1-host2"
     assert [a["resources"] for a in allocations(admin, server.id).values()] == [
@@ -90,30 +91,24 @@ def test_resize_revert_then_migrate_confirm(real):
     assert migrations(admin, server.id) == [
         ("migration", "confirmed", "cell1-host1", "cell1-host2"),
         ("resize", "reverted", "cell1-host1", "cell1-host2")]
-    admin.compute.delete_server(server)
-    admin.compute.wait_for_delete(server, wait=120, interval=0.5)
-    assert allocations(admin, server.id) == {}
+    delete(admin, server)
     real.check_alive()
 
 
 def test_cross_cell_migrate_revert_then_confirm(real):
-    """The superconductor drives both cells over their own vhosts and databases."""
+    """Driven with the openstack CLI; the superconductor drives both cells over their own
+    vhosts and databases."""
     admin = _conn(real, "admin")
-    image = next(iter(admin.image.images(name="cirros")), None) or admin.image.create_image(
-        name="cirros", data=b"x" * 4096, disk_format="qcow2", container_format="bare",
-        visibility="public")
-    server = admin.compute.create_server(name="real-xcell", flavor_id="1", image_id=image.id,
-                                         networks="none", availability_zone="nova:cell1-host1")
-    admin.compute.wait_for_server(server, wait=120, interval=0.5)
-    admin.compute.migrate_server(server, host="cell2-host1")
+    server = boot(admin, "real-xcell", "cell1-host1")
+    _osc(real, "server", "migrate", "--host", "cell2-host1", "--wait", server.id)
     moved = _wait_status(admin, server.id, "VERIFY_RESIZE")
     assert (moved.compute_host, mapping_cell(real, server.id)) == ("cell2-host1", "cell2")
-    admin.compute.revert_server_resize(server)
+    _osc(real, "server", "resize", "revert", server.id)
     back = _wait_status(admin, server.id, "ACTIVE")
     assert (back.compute_host, mapping_cell(real, server.id)) == ("cell1-host1", "cell1")
-    admin.compute.migrate_server(server, host="cell2-host2")
+    _osc(real, "server", "migrate", "--host", "cell2-host2", "--wait", server.id)
     _wait_status(admin, server.id, "VERIFY_RESIZE")
-    admin.compute.confirm_server_resize(server)
+    _osc(real, "server", "resize", "confirm", server.id)
     confirmed = _wait_status(admin, server.id, "ACTIVE")
     assert (confirmed.compute_host, mapping_cell(real, server.id)) == ("cell2-host2", "cell2")
     assert [a["resources"] for a in allocations(admin, server.id).values()] == [
@@ -122,9 +117,7 @@ def test_cross_cell_migrate_revert_then_confirm(real):
         ("migration", "confirmed", "cell1-host1", "cell2-host2"),
         ("migration", "reverted", "cell1-host1", "cell2-host1")]
     assert not list(admin.image.images(name="real-xcell-resize-temp"))
-    admin.compute.delete_server(server)
-    admin.compute.wait_for_delete(server, wait=120, interval=0.5)
-    assert allocations(admin, server.id) == {}
+    delete(admin, server)
     real.check_alive()
 
 
