@@ -13,18 +13,22 @@ from tests.real.deployment import BACKENDS, RealDeployment
 pytestmark = pytest.mark.real
 
 
+def _off_mariadb(item):
+    params = getattr(item, "callspec", None)
+    if params is None or params.params.get("real") != "mariadb":
+        return False
+    subset = item.get_closest_marker("mariadb_subset")
+    return bool(item.get_closest_marker("postgresql_only")) or (
+        subset is not None and params.params.get("step") not in subset.args[0])
+
+
 def pytest_collection_modifyitems(config, items):
     """A test marked ``mariadb_subset(values)`` runs on MariaDB only for those values of its
-    ``step`` parameter (all of them run on PostgreSQL): deselected, never skipped."""
+    ``step`` parameter (all of them run on PostgreSQL), one marked ``postgresql_only``
+    not at all: deselected, never skipped."""
     keep, drop = [], []
     for item in items:
-        marker = item.get_closest_marker("mariadb_subset")
-        params = getattr(item, "callspec", None)
-        if marker and params and params.params.get("real") == "mariadb" \
-                and params.params.get("step") not in marker.args[0]:
-            drop.append(item)
-        else:
-            keep.append(item)
+        (drop if _off_mariadb(item) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -66,14 +66,23 @@ class RealDeployment:
             rabbitmqctl("add_vhost", vhost)
             rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
 
-    def drop_infra(self):
+    def drop_connections(self):
+        """End every PostgreSQL session on this deployment's databases, as a restart of
+        the server would (the server itself is shared with other work on the machine)."""
         engine = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             for db in self.dbs.values():
-                if self.backend == "postgresql":
-                    conn.execute(sa.text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        f"WHERE datname = '{db}'"))
+                conn.execute(sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{db}'"))
+        engine.dispose()
+
+    def drop_infra(self):
+        if self.backend == "postgresql":
+            self.drop_connections()
+        engine = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            for db in self.dbs.values():
                 conn.execute(sa.text(f"DROP DATABASE IF EXISTS {db}"))
         engine.dispose()
         for vhost in self.vhosts.values():

@@ -11,7 +11,7 @@ confirm and revert; the source and the destination compute inside their part of 
 resize, the source inside a confirm and the destination inside a revert; the scheduler
 while it chooses a host. On MariaDB a representative subset runs (``mariadb_subset``:
 two resize steps, one of confirm and of revert, one compute), to keep the real tier's
-time in budget.
+time in budget; the scheduler, broker and database cases run on PostgreSQL only.
 """
 
 import pytest
@@ -21,6 +21,7 @@ from cirrus.objects import move_journal as journal_obj
 from cirrus.objects.move_journal import State
 from cirrus.testing.waiters import wait_for
 from tests.real import helpers as h
+from tests.real.deployment import rabbitmqctl as real_rabbitmqctl
 from tests.real.invariants import RealView
 
 RESIZE_STEPS = ("TargetDBSetup", "PrepResizeAtDest", "PrepResizeAtSource",
@@ -195,6 +196,7 @@ def test_compute_killed_during_cross_cell_operation(real, view, step):
         assert srv.compute_host == SOURCE, "a failed move leaves the server on its source"
 
 
+@pytest.mark.postgresql_only
 def test_scheduler_killed_while_choosing_a_host(real, view):
     """The superconductor's call to the scheduler times out; the move does not start."""
     admin = h.conn(real, "admin")
@@ -206,3 +208,53 @@ def test_scheduler_killed_while_choosing_a_host(real, view):
     wait_for(lambda: [m[1] for m in h.migrations(admin, server.id)] == ["error"], 120,
              interval=0.5, what="the move failed")
     assert _usable(real, view, admin, server).compute_host == SOURCE
+
+
+# -- the broker and the database go away mid-move --------------------------------------
+
+
+def _when_started(view, uuid, step):
+    """Wait until the journal says ``step`` of the server's move has begun."""
+    def _started():
+        with view.runtime.api_reader() as s:
+            entries = [e for e in journal_obj.unfinished(s) if e.instance_uuid == uuid]
+        return entries and entries[-1].started(step)
+
+    wait_for(_started, 120, interval=0.2, what=f"{step} of {uuid} started")
+
+
+def _completes_or_rolls_back(real, view, admin, server):
+    """The move ends VERIFY_RESIZE (then confirmed) or back on the source, usable."""
+    srv = _settled(admin, server.id, {"VERIFY_RESIZE", "ACTIVE", "ERROR"})
+    if srv.status == "VERIFY_RESIZE":
+        view.check(server.id)
+        admin.compute.confirm_server_resize(server)
+    _usable(real, view, admin, server)
+
+
+@pytest.mark.postgresql_only
+def test_broker_connections_dropped_mid_move(real, view):
+    """Every connection of the deployment's RabbitMQ vhosts is closed by the broker (what
+    its restart does to clients) while the source prepares its part of a cross-cell
+    resize. The broker of the machine is shared, so only our vhosts' connections go."""
+    admin = h.conn(real, "admin")
+    server = h.boot(admin, "broker-drop", SOURCE)
+    view.driver(SOURCE).write_disk(server.id, 4096, DATA)
+    admin.compute.migrate_server(server, host=DEST)
+    _when_started(view, server.id, "PrepResizeAtSource")
+    for vhost in real.vhosts.values():
+        real_rabbitmqctl("close_all_connections", "-p", vhost, "broker restart (test)")
+    _completes_or_rolls_back(real, view, admin, server)
+
+
+@pytest.mark.postgresql_only
+def test_database_connections_dropped_mid_move(real, view):
+    """PostgreSQL ends every session on the deployment's databases (what its restart does
+    to clients) while the destination spawns the server in its cell."""
+    admin = h.conn(real, "admin")
+    server = h.boot(admin, "db-drop", SOURCE)
+    view.driver(SOURCE).write_disk(server.id, 4096, DATA)
+    admin.compute.migrate_server(server, host=DEST)
+    _when_started(view, server.id, "FinishResizeAtDest")
+    real.drop_connections()
+    _completes_or_rolls_back(real, view, admin, server)

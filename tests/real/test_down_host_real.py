@@ -3,6 +3,8 @@ and a move off it is refused with 409, as in Nova. Started again, it is up."""
 
 import signal
 
+import pytest
+
 from cirrus.testing.waiters import wait_for
 from tests.real import helpers as h
 
@@ -16,6 +18,9 @@ def _state(real, host):
     return row["State"]
 
 
+# Heartbeats and the down check do not depend on the database engine: PostgreSQL only,
+# to keep the real tier's time in budget.
+@pytest.mark.postgresql_only
 def test_dead_compute_is_down_skipped_and_not_moved(real):
     admin = h.conn(real, "admin")
     stranded = h.boot(admin, "down-stranded", DOWN)
