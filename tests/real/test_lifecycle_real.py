@@ -7,7 +7,16 @@ import subprocess
 from pathlib import Path
 
 from cirrus.testing.waiters import wait_for
-from tests.real.helpers import BIN, allocations, boot, cli, delete, mapping_cell, migrations
+from tests.real.helpers import (
+    BIN,
+    allocations,
+    boot,
+    cirros,
+    cli,
+    delete,
+    mapping_cell,
+    migrations,
+)
 from tests.real.helpers import conn as _conn
 from tests.real.helpers import wait_status as _wait_status
 
@@ -23,7 +32,9 @@ def test_boot_delete_both_cells(real):
     admin = _conn(real, "admin")
     demo = _conn(real, "demo")
     data = hashlib.sha256(b"cirros").digest() * 4096
-    image = admin.image.create_image(name="cirros", data=data, disk_format="qcow2",
+    # Named apart from "cirros" (which other tests of the session create), which the CLI
+    # below must find once.
+    image = admin.image.create_image(name="real-data", data=data, disk_format="qcow2",
                                      container_format="bare", visibility="public")
     assert admin.image.get_image(image.id).checksum == hashlib.md5(data).hexdigest()
     servers = {}
@@ -46,6 +57,7 @@ def test_boot_delete_both_cells(real):
         admin.compute.wait_for_delete(server, wait=120, interval=0.5)
         assert allocations(admin, server.id) == {}
     # The demo member boots with the CLI and sees only its own server.
+    cirros(admin)
     env = dict(os.environ, OS_CLIENT_CONFIG_FILE=str(real.clouds_yaml()))
     out = subprocess.run([str(BIN / "openstack"), "--os-cloud", "demo", "server", "create",
                           "--flavor", "m1.tiny", "--image", "cirros", "--nic", "none",
