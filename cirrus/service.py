@@ -4,6 +4,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
+from cirrus import pause_points
 from cirrus.objects import service as service_obj
 from cirrus.objects.cell_mapping import CellMapping
 from cirrus.rpc import server as rpc_server
@@ -45,16 +46,27 @@ class Service:
         self.cell = cell
         self.service_id: int | None = None
         self._rpc = rpc_server.get_server(runtime.transports, transport_url, topic, host,
-                                          endpoints)
+                                          pause_points.wrap_endpoints(runtime.conf, endpoints))
         self._periodic = list(periodic)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._topic = topic
 
+    def register(self) -> int:
+        """Create or refresh the service record, once; returns its id.
+
+        Called before ``start`` by a service that must be ready before its first RPC
+        (a compute reports its node first: a call arriving earlier would find none).
+        """
+        if self.service_id is None:
+            with self.runtime.cell_session(self.cell) as s:
+                self.service_id = service_obj.register(s, self.host, self.binary,
+                                                       self._topic).id
+        return self.service_id
+
     def start(self) -> None:
-        """Register, start listening and start the background loops."""
-        with self.runtime.cell_session(self.cell) as s:
-            self.service_id = service_obj.register(s, self.host, self.binary, self._topic).id
+        """Register (unless done), start listening and start the background loops."""
+        self.register()
         self._rpc.start()
         loops: list[Periodic] = [(float(self.runtime.conf.report_interval), self._heartbeat)]
         for interval, fn in [*loops, *self._periodic]:

@@ -117,9 +117,9 @@ class AllInOne:
                                   cell, manager.endpoints(), periodic=[
                                       (float(conf.update_resources_interval),
                                        manager.periodic_update_resources)])
-                self._add(service)
-                manager.service_id = service.service_id
+                manager.service_id = service.register()
                 manager.periodic_update_resources()
+                self._add(service)
                 self.computes[host] = manager
 
     def _add(self, service: Service) -> None:

@@ -1,6 +1,8 @@
 """``cirrus-api``: the API tier's HTTP services (compute, identity, image, network, volume).
 
-Placement is mounted too unless ``[placement] endpoint_override`` points elsewhere.
+Placement is mounted too unless ``[placement] endpoint_override`` points elsewhere (at
+``cirrus-placement``). With ``[wsgi] workers`` set, gunicorn serves the API from that many
+worker processes, each with its own runtime; otherwise one process serves it.
 """
 
 import sys
@@ -16,6 +18,7 @@ from cirrus.network import wsgi as network_wsgi
 from cirrus.placement_client import inprocess
 from cirrus.runtime import Runtime
 from cirrus.volume import wsgi as volume_wsgi
+from cirrus.wsgi import forked
 from cirrus.wsgi.server import HTTPServer, Mounts
 
 
@@ -41,9 +44,29 @@ def build_mounts(conf: cfg.ConfigOpts) -> tuple[Mounts, Runtime]:
     return holder["app"], runtime
 
 
+def _check_forkable(conf: cfg.ConfigOpts) -> None:
+    """Several workers need Placement outside and databases that take concurrent writers."""
+    if not conf.placement.endpoint_override:
+        raise SystemExit("[wsgi] workers needs [placement] endpoint_override (cirrus-placement):"
+                         " Placement's database setup is once per process")
+    urls = (conf.api_database.connection, conf.services_database.connection)
+    if any(str(url or "").startswith("sqlite") for url in urls):
+        raise SystemExit("[wsgi] workers needs PostgreSQL or MariaDB, not SQLite")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGTERM."""
     _, conf = parse("cirrus-api", sys.argv[1:] if argv is None else argv)
+    if conf.wsgi.workers:
+        _check_forkable(conf)
+
+        def _build() -> tuple[Mounts, Any]:
+            mounts, runtime = build_mounts(conf)
+            return mounts, runtime.close
+
+        forked.serve(_build, forked.Serving(conf.wsgi.bind_host, conf.wsgi.bind_port,
+                                            conf.wsgi.workers, conf.wsgi.threads, "cirrus-api"))
+        return 0
     mounts, runtime = build_mounts(conf)
     server = HTTPServer(mounts, conf.wsgi.bind_host, conf.wsgi.bind_port, conf.wsgi.threads)
     server.start()

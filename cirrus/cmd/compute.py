@@ -24,9 +24,11 @@ def main(argv: list[str] | None = None) -> int:
                       manager.endpoints(),
                       periodic=[(float(conf.update_resources_interval),
                                  manager.periodic_update_resources)])
-    service.start()
-    manager.service_id = service.service_id
+    manager.service_id = service.register()
+    # The node is reported before the host listens: a move's call right after a restart
+    # must find it.
     manager.periodic_update_resources()
+    service.start()
     try:
         wait_for_signal()
     finally:

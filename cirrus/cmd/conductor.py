@@ -10,6 +10,7 @@ from cirrus.cmd.common import parse, wait_for_signal
 from cirrus.conductor.cell_manager import CellConductorManager
 from cirrus.conductor.manager import BINARY, ComputeTaskManager
 from cirrus.objects.cell_mapping import CellMapping
+from cirrus.pause_points import PausePoints
 from cirrus.runtime import Runtime
 from cirrus.service import Service
 
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
                           [CellConductorManager(runtime, cell)])
     else:
         manager = ComputeTaskManager(runtime, conf.host)
+        points = PausePoints.from_conf(conf)
+        if points is not None:
+            manager.cross_cell.before_step = points.reach
         service = Service(runtime, BINARY, conf.host, "conductor", conf.transport_url,
                           runtime.cell0(), [manager], periodic=manager.periodic_tasks())
     service.start()

@@ -106,7 +106,25 @@ class CrossCellMover:
         except Exception:
             self.close(move, State.ROLLED_BACK)
             raise
-        self.close(move, State.DONE)
+        self._close_done(move)
+
+    def _close_done(self, move: cc.CrossCellMove) -> None:
+        """Record a finished operation; failing to must not undo it.
+
+        Raising here would make the caller roll back what already succeeded (the server
+        may live in the target cell by now). The UPDATE is tried twice (a database
+        restart drops the connection it ran on); if it still fails the entry stays
+        open, and the next superconductor start settles it from the journal.
+        """
+        for attempt in (1, 2):
+            try:
+                self.close(move, State.DONE)
+                return
+            except Exception:
+                LOG.warning("Could not record the end of the operation on %s (attempt %d)",
+                            move.instance_uuid, attempt, exc_info=True)
+        LOG.error("The journal entry %d of %s stays open; the next start settles it",
+                  move.journal_id, move.instance_uuid)
 
     def close(self, move: cc.CrossCellMove, state: State) -> None:
         """End the journal entry of an operation."""

@@ -17,6 +17,7 @@ from cirrus.conf import (
     rpc,
     scheduler,
     services,
+    testing,
     workarounds,
 )
 
@@ -38,10 +39,12 @@ _GROUPS: list[tuple[cfg.OptGroup | None, list[Any]]] = [
     (services.SERVICE_USER, services.SERVICE_USER_OPTS),
     (services.API, services.API_OPTS),
     (services.WSGI, services.WSGI_OPTS),
+    (services.PLACEMENT_WSGI, services.PLACEMENT_WSGI_OPTS),
     (services.FAKE_DRIVER, services.FAKE_DRIVER_OPTS),
     (services.LOCAL_DRIVER, services.LOCAL_DRIVER_OPTS),
     (workarounds.WORKAROUNDS, workarounds.WORKAROUNDS_OPTS),
     (network_agent.NETWORK_AGENT, network_agent.NETWORK_AGENT_OPTS),
+    (testing.TESTING, testing.TESTING_OPTS),
 ]
 
 

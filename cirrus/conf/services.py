@@ -56,7 +56,11 @@ LOCAL_DRIVER_OPTS = [
 ]
 
 PLACEMENT_OPTS = [
-    cfg.StrOpt("endpoint_override", help="Placement URL; empty runs it in-process."),
+    cfg.StrOpt(
+        "endpoint_override",
+        help="Placement URL (as served by cirrus-placement); also the URL the service "
+        "catalog gives clients. Empty runs Placement inside cirrus-api, under /placement.",
+    ),
     cfg.IntOpt(
         "conflict_retries",
         default=4,
@@ -129,5 +133,23 @@ API_OPTS = [
 WSGI_OPTS = [
     cfg.HostAddressOpt("bind_host", default="127.0.0.1", help="Address the API listens on."),
     cfg.PortOpt("bind_port", default=8774, help="Port the API listens on."),
-    cfg.IntOpt("threads", default=16, min=1, help="Request threads of the built-in server."),
+    cfg.IntOpt("threads", default=16, min=1,
+               help="Request threads of the built-in server, or of each worker process."),
+    cfg.IntOpt(
+        "workers",
+        default=0,
+        min=0,
+        help="Worker processes serving the API under gunicorn; 0 serves from this "
+        "process with the built-in threaded server (one process, as the all-in-one).",
+    ),
+]
+PLACEMENT_WSGI = cfg.OptGroup(
+    "placement_wsgi", help="HTTP serving of Placement by cirrus-placement (under gunicorn)."
+)
+PLACEMENT_WSGI_OPTS = [
+    cfg.HostAddressOpt("bind_host", default="127.0.0.1", help="Address Placement listens on."),
+    cfg.PortOpt("bind_port", default=8778, help="Port Placement listens on."),
+    cfg.IntOpt("workers", default=2, min=1,
+               help="Worker processes; more than one needs PostgreSQL or MariaDB."),
+    cfg.IntOpt("threads", default=8, min=1, help="Request threads of each worker."),
 ]

@@ -43,21 +43,24 @@ def endpoint_url(base: str, path: str, project_id: str | None) -> str:
     return url
 
 
-def build_catalog_for(base: str, region: str, project_id: str | None) -> list[dict[str, Any]]:
+def build_catalog_for(base: str, region: str, project_id: str | None,
+                      elsewhere: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The catalog for ``project_id`` with explicit base URL and region.
 
-    Services whose URL needs a project are left out when ``project_id`` is None.
+    Services whose URL needs a project are left out when ``project_id`` is None; a
+    service type in ``elsewhere`` is given that URL instead of a path under ``base``.
     """
     catalog: list[dict[str, Any]] = []
     for service_type, name, path in SERVICES:
         if _PROJECT_PLACEHOLDER in path and not project_id:
             continue
+        url = (elsewhere or {}).get(service_type) or endpoint_url(base, path, project_id)
         endpoint = {
             "id": _stable_id("endpoint", service_type, region, "public"),
             "interface": "public",
             "region": region,
             "region_id": region,
-            "url": endpoint_url(base, path, project_id),
+            "url": url,
         }
         catalog.append(
             {
@@ -74,14 +77,17 @@ def build_catalog(conf: cfg.ConfigOpts, project_id: str | None) -> list[dict[str
     """The Keystone v3 catalog a token scoped to ``project_id`` carries.
 
     Args:
-        conf: configuration; reads ``[keystone] public_endpoint`` and ``region_name``.
+        conf: configuration; reads ``[keystone] public_endpoint`` and ``region_name``,
+            and ``[placement] endpoint_override`` (Placement served on its own).
         project_id: the token's project, substituted into per-project URLs (block
             storage); None leaves those services out.
 
     Returns:
         One entry per service type, each with one public endpoint.
     """
-    return build_catalog_for(conf.keystone.public_endpoint, conf.keystone.region_name, project_id)
+    placement = conf.placement.endpoint_override
+    return build_catalog_for(conf.keystone.public_endpoint, conf.keystone.region_name,
+                             project_id, {"placement": placement} if placement else None)
 
 
 def identity_url(conf: cfg.ConfigOpts) -> str:

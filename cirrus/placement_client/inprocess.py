@@ -17,13 +17,13 @@ _LOCK = threading.Lock()
 _APP: Any = None
 
 
-def _placement_conf(connection: str) -> cfg.ConfigOpts:
+def _placement_conf(connection: str, sync: bool) -> cfg.ConfigOpts:
     from placement import conf as pconf
 
     conf = cfg.ConfigOpts()
     pconf.register_opts(conf)
     conf.set_override("connection", connection, group="placement_database")
-    conf.set_override("sync_on_startup", True, group="placement_database")
+    conf.set_override("sync_on_startup", sync, group="placement_database")
     if connection.startswith("sqlite"):
         # NOTE: placement's SQLite runs with a rollback journal; with synchronous writes
         # every allocation pays two fsyncs. The embedded mode trades crash durability of
@@ -144,14 +144,17 @@ def _pool_sqlite_connections(engine: Any) -> None:
     old.dispose()
 
 
-def load_placement(connection: str) -> Any:
-    """The placement WSGI app on ``connection`` (once per process: placement's DB setup is)."""
+def load_placement(connection: str, sync: bool = True) -> Any:
+    """The placement WSGI app on ``connection`` (once per process: placement's DB setup is).
+
+    With ``sync`` placement brings its schema up to date first.
+    """
     global _APP
     with _LOCK:
         if _APP is None:
             from placement import db_api, deploy
 
-            pconf = _placement_conf(connection)
+            pconf = _placement_conf(connection, sync)
             _speed_up_validation()
             db_api.configure(pconf)
             # oslo.db sleeps at every connection check-in so eventlet's green threads get
@@ -166,6 +169,6 @@ def load_placement(connection: str) -> Any:
         return _APP
 
 
-def protected_app(connection: str, signing_key: str) -> Any:
+def protected_app(connection: str, signing_key: str, sync: bool = True) -> Any:
     """Placement behind Cirrus token validation."""
-    return TokenTranslator(load_placement(connection), signing_key)
+    return TokenTranslator(load_placement(connection, sync), signing_key)

@@ -13,6 +13,27 @@ from tests.real.deployment import BACKENDS, RealDeployment
 pytestmark = pytest.mark.real
 
 
+def _off_mariadb(item):
+    params = getattr(item, "callspec", None)
+    if params is None or params.params.get("real") != "mariadb":
+        return False
+    subset = item.get_closest_marker("mariadb_subset")
+    return bool(item.get_closest_marker("postgresql_only")) or (
+        subset is not None and params.params.get("step") not in subset.args[0])
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test marked ``mariadb_subset(values)`` runs on MariaDB only for those values of its
+    ``step`` parameter (all of them run on PostgreSQL), one marked ``postgresql_only``
+    not at all: deselected, never skipped."""
+    keep, drop = [], []
+    for item in items:
+        (drop if _off_mariadb(item) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def _reachable(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=3):
@@ -21,7 +42,9 @@ def _reachable(port):
         return False
 
 
-@pytest.fixture(scope="module", params=sorted(BACKENDS))
+# One deployment per backend for the whole run (pytest groups the tests by backend): a
+# deployment takes about a minute to build. Tests that kill a process start it again.
+@pytest.fixture(scope="session", params=sorted(BACKENDS))
 def real(request, tmp_path_factory):
     needed = {"RabbitMQ": 5672, "PostgreSQL" if request.param == "postgresql" else "MariaDB":
               5432 if request.param == "postgresql" else 3306}

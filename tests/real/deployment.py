@@ -3,6 +3,7 @@
 import contextlib
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -42,7 +43,9 @@ class RealDeployment:
         self.workdir = workdir
         self.tag = secrets.token_hex(3)
         self.procs = {}
+        self.commands = {}
         self.port = free_port()
+        self.placement_port = free_port()
         self.url_tpl, self.admin_url = BACKENDS[backend]
         names = ["api", "services", "placement", "cell0", *CELLS]
         self.dbs = {n: f"cirrus_{self.tag}_{n}" for n in names}
@@ -63,14 +66,23 @@ class RealDeployment:
             rabbitmqctl("add_vhost", vhost)
             rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
 
-    def drop_infra(self):
+    def drop_connections(self):
+        """End every PostgreSQL session on this deployment's databases, as a restart of
+        the server would (the server itself is shared with other work on the machine)."""
         engine = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             for db in self.dbs.values():
-                if self.backend == "postgresql":
-                    conn.execute(sa.text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        f"WHERE datname = '{db}'"))
+                conn.execute(sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{db}'"))
+        engine.dispose()
+
+    def drop_infra(self):
+        if self.backend == "postgresql":
+            self.drop_connections()
+        engine = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            for db in self.dbs.values():
                 conn.execute(sa.text(f"DROP DATABASE IF EXISTS {db}"))
         engine.dispose()
         for vhost in self.vhosts.values():
@@ -82,11 +94,20 @@ class RealDeployment:
     def write_config(self):
         base = self.workdir / "cirrus.conf"
         endpoint = f"http://127.0.0.1:{self.port}"
+        placement = f"http://127.0.0.1:{self.placement_port}"
         base.write_text(f"""[DEFAULT]
 transport_url = {RABBIT}/{self.vhosts['top']}
 state_path = {self.workdir}
 report_interval = 2
-service_down_time = 30
+service_down_time = 10
+# A cross-cell step waits this long for a compute that died under it (crash tests).
+long_rpc_timeout = 30
+rpc_response_timeout = 30
+# Guests' disks are files under state_path: a compute killed and started again finds its
+# guests, as a real hypervisor's would survive its compute service.
+compute_driver = local
+[local_driver]
+local_gb = 100
 [api_database]
 connection = {self.db_url('api')}
 [services_database]
@@ -99,13 +120,18 @@ signing_key = {secrets.token_urlsafe(24)}
 public_endpoint = {endpoint}
 [wsgi]
 bind_port = {self.port}
+workers = 2
+threads = 8
+[placement]
+endpoint_override = {placement}
+[placement_wsgi]
+bind_port = {self.placement_port}
+workers = 2
 [oslo_messaging_notifications]
 driver = messagingv2
 """)
         clients = self.workdir / "clients.conf"
-        clients.write_text(f"""[placement]
-endpoint_override = {endpoint}/placement
-[glance]
+        clients.write_text(f"""[glance]
 endpoint_override = {endpoint}/image
 [neutron]
 endpoint_override = {endpoint}/network
@@ -151,17 +177,39 @@ connection = {self.db_url(cell)}
     # -- processes ------------------------------------------------------------------
 
     def spawn(self, name, binary, *configs, args=()):
-        log = (self.workdir / f"{name}.log").open("w")
         cmd = [str(BIN / binary)]
         for conf in configs:
             cmd += ["--config-file", str(conf)]
-        cmd += list(args)
+        self.commands[name] = [*cmd, *args]
+        self.run(name)
+
+    def run(self, name, *extra_configs):
+        """Start (or start again) the process ``name``; its log is appended to."""
+        log = (self.workdir / f"{name}.log").open("a")
+        cmd = list(self.commands[name])
+        for conf in extra_configs:
+            cmd += ["--config-file", str(conf)]
         self.procs[name] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                              env=dict(os.environ, PYTHONUNBUFFERED="1")), log)
 
+    def kill(self, name, sig=signal.SIGKILL):
+        """Kill ``name`` as a crash would: no clean-up runs."""
+        proc, log = self.procs[name]
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+        log.close()
+
+    def restart(self, name, *extra_configs):
+        """Kill ``name`` if it still runs, then start it again (same flags)."""
+        if self.procs[name][0].poll() is None:
+            self.kill(name)
+        self.run(name, *extra_configs)
+
     def start(self):
+        self.spawn("placement", "cirrus-placement", self.base)
+        self.wait_http(self.placement_port, "/")
         self.spawn("api", "cirrus-api", self.base)
-        self.wait_http()
+        self.wait_http(self.port, "/compute/v2.1")
         self.spawn("scheduler", "cirrus-scheduler", self.base, self.clients)
         self.spawn("superconductor", "cirrus-conductor", self.base, self.clients)
         for cell in CELLS:
@@ -175,16 +223,40 @@ connection = {self.db_url(cell)}
         out = self.manage("discover_hosts")
         assert out.count("Mapped") == 4, out
 
-    def wait_http(self, timeout=60):
+    @contextlib.contextmanager
+    def paused_at(self, name, point):
+        """``name`` runs with the test hook that pauses it at ``point``; the block gets a
+        function that waits until it is paused there. On leaving, the process is killed
+        (SIGKILL, wherever it is) and started again without the hook."""
+        marker_dir = self.workdir / "paused"
+        marker = marker_dir / point
+        marker.unlink(missing_ok=True)
+        hook = self.workdir / f"pause-{name}.conf"
+        hook.write_text(f"[testing]\npause_at = {point}\npause_marker_dir = {marker_dir}\n")
+        self.restart(name, hook)
+
+        def wait(timeout=120):
+            deadline = time.monotonic() + timeout
+            while not marker.exists():
+                self.check_alive()
+                assert time.monotonic() < deadline, f"{name} never reached {point}"
+                time.sleep(0.2)
+
+        try:
+            yield wait
+        finally:
+            self.restart(name)
+
+    def wait_http(self, port, path, timeout=60):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_alive()
             try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/compute/v2.1").status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}{path}").status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.2)
-        raise AssertionError("cirrus-api did not come up\n" + self.logs())
+        raise AssertionError(f"nothing answers on port {port}\n" + self.logs())
 
     def wait_computes(self, timeout=90):
         deadline = time.monotonic() + timeout

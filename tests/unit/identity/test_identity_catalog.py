@@ -71,3 +71,12 @@ def test_identity_url():
 def test_endpoint_url_needs_a_project_for_placeholders():
     with pytest.raises(ValueError, match="project"):
         catalog.endpoint_url("http://h", "/volume/v3/$(project_id)s", None)
+
+
+def test_placement_served_on_its_own():
+    conf = build_config(overrides={
+        "keystone": {"public_endpoint": "http://cloud.example:8774"},
+        "placement": {"endpoint_override": "http://placement.example:8778"}})
+    urls = {e["type"]: e["endpoints"][0]["url"] for e in catalog.build_catalog(conf, "p1")}
+    assert urls["placement"] == "http://placement.example:8778"
+    assert urls["compute"] == "http://cloud.example:8774/compute/v2.1"
