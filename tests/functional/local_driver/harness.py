@@ -37,6 +37,8 @@ def _start_deployment():
     """
     from cirrus.testing.notifications import NotificationCollector
 
+    # Moves here carry up to 700 MiB of real bytes through the image service.
+    mv.AWAIT_TIMEOUT = 120.0
     started = fixtures.deployment(driver="local")
     aio = started.__enter__()
     member, admin = fixtures.sdk(aio, "cirrus"), fixtures.sdk(aio, "cirrus-admin")

@@ -135,9 +135,15 @@ def notified(notifications, server_id, event_type):
     return [n for n in notifications.of(server_id) if n["event_type"] == event_type]
 
 
+# Seconds a move may take; deployments moving real disk bytes raise it (a loaded
+# machine hashes hundreds of MiB slowly).
+AWAIT_TIMEOUT = 30.0
+
+
 @contextlib.contextmanager
-def awaiting(notifications, server_id, *event_types, timeout=30.0):
+def awaiting(notifications, server_id, *event_types, timeout=None):
     """Wait, after the block, for one more of each ``event_types`` about the server."""
+    timeout = AWAIT_TIMEOUT if timeout is None else timeout
     before = {t: len(notified(notifications, server_id, t)) for t in event_types}
     yield
     for t in event_types:
