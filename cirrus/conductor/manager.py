@@ -16,7 +16,7 @@ with warnings.catch_warnings():
 
 from cirrus import exception
 from cirrus.compute.rpcapi import ComputeAPI
-from cirrus.conductor import auto_confirm, recovery
+from cirrus.conductor import auto_confirm, recovery, stuck_tasks
 from cirrus.conductor.cross_cell import CrossCellMover
 from cirrus.conductor.rpcapi import ComputeTaskAPI
 from cirrus.conductor.tasks import migrate
@@ -92,11 +92,20 @@ class ComputeTaskManager:
             **build_args)
 
     def periodic_tasks(self) -> list[tuple[float, Callable[[], Any]]]:
-        """Background work of the superconductor: auto-confirm when a window is set."""
+        """Background work of the superconductor: auto-confirm when a window is set, and
+        the clean-up of servers stuck in a task_state."""
+        tasks: list[tuple[float, Callable[[], Any]]] = []
         window = int(self._runtime.conf.resize_confirm_window)
-        if window <= 0:
-            return []
-        return [(float(min(60, max(1, window // 2))), self.poll_unconfirmed_resizes)]
+        if window > 0:
+            tasks.append((float(min(60, max(1, window // 2))), self.poll_unconfirmed_resizes))
+        timeout = int(self._runtime.conf.task_state_timeout)
+        if timeout > 0:
+            tasks.append((stuck_tasks.interval(timeout), self.clean_stuck_tasks))
+        return tasks
+
+    def clean_stuck_tasks(self) -> int:
+        """Settle servers left in a task_state (cirrus.conductor.stuck_tasks)."""
+        return stuck_tasks.clean_stuck_tasks(self._runtime, self._compute)
 
     def poll_unconfirmed_resizes(self) -> int:
         """Confirm resizes older than ``resize_confirm_window`` in every cell."""

@@ -31,6 +31,17 @@ OPTS = [
         help="Seconds after which a server in VERIFY_RESIZE is confirmed automatically; "
         "0 disables.",
     ),
+    cfg.IntOpt(
+        "task_state_timeout",
+        default=3600,
+        min=0,
+        help="Seconds after which the superconductor settles a server left in a "
+        "task_state with nothing working on it (a lost message, a stopped service): a "
+        "move fails as a failed move does (ERROR, a hard reboot brings it back), a build "
+        "goes to ERROR, a delete is sent again, anything else has its task_state cleared. "
+        "A same-cell move whose migration record shows progress is left alone. Keep it "
+        "above the longest single step a host takes. 0 disables.",
+    ),
     cfg.StrOpt(
         "default_availability_zone",
         default="nova",

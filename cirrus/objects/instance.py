@@ -267,6 +267,8 @@ class Filters:
     changes_before: datetime.datetime | None = None
     deleted: bool | None = False
     include_hidden: bool = False
+    busy: bool = False
+    """Only servers with a task_state."""
     exact: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
@@ -282,6 +284,8 @@ def _apply_filters(query: Any, f: Filters) -> Any:
         query = query.where(m.deleted != 0) if f.deleted else query.where(m.deleted == 0)
     if not f.include_hidden:
         query = query.where(m.hidden.is_(False))
+    if f.busy:
+        query = query.where(m.task_state.is_not(None))
     if f.changes_since is not None:
         query = query.where(or_(m.updated_at >= f.changes_since,
                                 and_(m.updated_at.is_(None), m.created_at >= f.changes_since)))
