@@ -2,14 +2,16 @@
 
 They are off unless ``[testing] pause_at`` names points (cirrus.conf.testing); a
 deployment never sets it. A thread that reaches a named point writes a file named after
-it into ``[testing] pause_marker_dir`` and then waits forever: the test sees the file,
-kills the process there (SIGKILL, as a crash) and starts it again without the option.
+it into ``[testing] pause_marker_dir`` and then waits until the file is gone: the test
+sees the file and kills the process there (SIGKILL, as a crash) and starts it again
+without the option, or does something to the world around it (restarts the broker, say)
+and removes the file to let it go on.
 """
 
 import functools
 import inspect
 import logging
-import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,6 @@ class PausePoints:
     def __init__(self, names: Sequence[str], marker_dir: Path) -> None:
         self._names = frozenset(names)
         self._dir = marker_dir
-        self._never = threading.Event()
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts) -> "PausePoints | None":
@@ -42,13 +43,17 @@ class PausePoints:
         return cls(names, Path(conf.testing.pause_marker_dir))
 
     def reach(self, name: str) -> None:
-        """Pause forever if ``name`` is a pause point; return at once otherwise."""
+        """Pause while the marker of ``name`` exists, if it is a pause point; return at
+        once otherwise."""
         if name not in self._names:
             return
         LOG.warning("TEST HOOK: paused at %s", name)
         self._dir.mkdir(parents=True, exist_ok=True)
-        (self._dir / name).write_text("paused\n")
-        self._never.wait()
+        marker = self._dir / name
+        marker.write_text("paused\n")
+        while marker.exists():
+            time.sleep(0.1)
+        LOG.warning("TEST HOOK: released at %s", name)
 
     def wrap(self, endpoint: object) -> object:
         """``endpoint`` with a pause point before each RPC method named in ``pause_at``."""

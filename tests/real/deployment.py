@@ -35,6 +35,21 @@ def rabbitmqctl(*args):
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
+def _run(*command):
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+
+def _ok(*command):
+    return subprocess.run(command, check=False, capture_output=True, timeout=60).returncode == 0
+
+
+def _wait_until(check, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+        time.sleep(0.5)
+
+
 class RealDeployment:
     """Creates databases and vhosts, configures and runs every service as a process."""
 
@@ -103,6 +118,8 @@ service_down_time = 10
 # A cross-cell step waits this long for a compute that died under it (crash tests).
 long_rpc_timeout = 30
 rpc_response_timeout = 30
+# Servers left in a task_state by a message the broker lost are settled this soon.
+task_state_timeout = 20
 # Guests' disks are files under state_path: a compute killed and started again finds its
 # guests, as a real hypervisor's would survive its compute service.
 compute_driver = local
@@ -226,8 +243,9 @@ connection = {self.db_url(cell)}
     @contextlib.contextmanager
     def paused_at(self, name, point):
         """``name`` runs with the test hook that pauses it at ``point``; the block gets a
-        function that waits until it is paused there. On leaving, the process is killed
-        (SIGKILL, wherever it is) and started again without the hook."""
+        function that waits until it is paused there (its ``release`` lets it go on).
+        On leaving, the process is killed (SIGKILL, wherever it is) and started again
+        without the hook."""
         marker_dir = self.workdir / "paused"
         marker = marker_dir / point
         marker.unlink(missing_ok=True)
@@ -242,10 +260,29 @@ connection = {self.db_url(cell)}
                 assert time.monotonic() < deadline, f"{name} never reached {point}"
                 time.sleep(0.2)
 
+        wait.release = marker.unlink
         try:
             yield wait
         finally:
             self.restart(name)
+
+    def restart_broker(self):
+        """Stop RabbitMQ's node and start it again, as an operator's restart does: every
+        connection goes, and with them the transient queues and what they held."""
+        _run("rabbitmqctl", "-q", "stop")
+        _run("rabbitmq-server", "-detached")
+        _wait_until(lambda: _ok("rabbitmqctl", "-q", "await_startup"), 120,
+                    "RabbitMQ back after its restart")
+
+    def restart_database(self):
+        """Restart the PostgreSQL server (fast shutdown: sessions are ended, in-flight
+        transactions rolled back), as an operator's restart does."""
+        assert self.backend == "postgresql", self.backend
+        (version,) = (p.name for p in Path("/etc/postgresql").iterdir())
+        _run("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart",
+             "-m", "fast")
+        _wait_until(lambda: _ok("pg_isready", "-h", "127.0.0.1", "-q"), 120,
+                    "PostgreSQL back after its restart")
 
     def wait_http(self, port, path, timeout=60):
         deadline = time.monotonic() + timeout

@@ -22,7 +22,6 @@ from cirrus.objects import move_journal as journal_obj
 from cirrus.objects.move_journal import State
 from cirrus.testing.waiters import wait_for
 from tests.real import helpers as h
-from tests.real.deployment import rabbitmqctl as real_rabbitmqctl
 from tests.real.invariants import RealView
 
 RESIZE_STEPS = ("TargetDBSetup", "PrepResizeAtDest", "PrepResizeAtSource",
@@ -226,39 +225,6 @@ def _wait_up(real, host):
     wait_for(_up, 60, interval=0.5, what=f"{host} heartbeating")
 
 
-def _moving(real, view, admin, name, step):
-    """A server with guest data whose cross-cell resize has begun ``step``.
-
-    A move the scheduler refuses before it starts is asked again (up to three times):
-    once, right after the broker test had closed every connection, the scheduler found
-    the destination down although it heartbeats (not understood yet). These tests are
-    about what happens to a move under way.
-    """
-    server = h.boot(admin, name, SOURCE)
-    view.driver(SOURCE).write_disk(server.id, 4096, DATA)
-    for _ in range(3):
-        _wait_up(real, DEST)
-        admin.compute.migrate_server(server, host=DEST)
-        if _started_or_refused(view, admin, server.id, step):
-            return server
-    raise AssertionError(f"the move of {server.id} was refused three times")
-
-
-def _started_or_refused(view, admin, uuid, step):
-    """True once ``step`` began; False when the move ended without starting."""
-    def _either():
-        with view.runtime.api_reader() as s:
-            entries = [e for e in journal_obj.unfinished(s) if e.instance_uuid == uuid]
-        if entries and entries[-1].started(step):
-            return "started"
-        srv = admin.compute.get_server(uuid)
-        if not entries and srv.status == "ACTIVE" and not srv.task_state:
-            return "refused"
-        return None
-
-    return wait_for(_either, 120, interval=0.2, what=f"{step} of {uuid}") == "started"
-
-
 def _completes_or_rolls_back(real, view, admin, server):
     """The move ends VERIFY_RESIZE (then confirmed) or back on the source, usable."""
     srv = _settled(admin, server.id, {"VERIFY_RESIZE", "ACTIVE", "ERROR"})
@@ -268,28 +234,80 @@ def _completes_or_rolls_back(real, view, admin, server):
     _usable(real, view, admin, server)
 
 
+def _with_data(view, admin, name):
+    server = h.boot(admin, name, SOURCE)
+    view.driver(SOURCE).write_disk(server.id, 4096, DATA)
+    return server
+
+
+def _held(real, admin, server, host, paused):
+    """Ask for the cross-cell resize of ``server`` and wait until ``host`` holds it at the
+    pause point ``paused`` waits for.
+
+    A move the scheduler refuses before it starts is asked again (up to three times):
+    once, right after a broker test had closed every connection, the scheduler found
+    the destination down although it heartbeats (not understood yet). These tests are
+    about what happens to a move under way.
+    """
+    for _ in range(3):
+        _wait_up(real, host)
+        admin.compute.migrate_server(server, host=DEST)
+        try:
+            paused(timeout=60)
+            return
+        except AssertionError:
+            srv = admin.compute.get_server(server.id)
+            if srv.status != "ACTIVE" or srv.task_state:
+                raise
+    raise AssertionError(f"the move of {server.id} was refused three times")
+
+
+def _none_busy(real):
+    """No server of the deployment is left in a task_state (the cleanup periodic runs
+    every 5 s with task_state_timeout 20 s here)."""
+    def _idle():
+        return not [row for cell in ("cell1", "cell2") for row in h.query(
+            real, cell, "SELECT uuid, task_state FROM instances WHERE deleted = 0 "
+            "AND task_state IS NOT NULL")]
+
+    wait_for(_idle, 90, interval=1, what="no server left in a task_state")
+
+
 @pytest.mark.postgresql_only
-def test_database_connections_dropped_mid_move(real, view):
-    """PostgreSQL ends every session on the deployment's databases (what its restart does
-    to clients) while the destination spawns the server in its cell."""
+def test_database_restarted_mid_move(real, view):
+    """PostgreSQL is restarted while the destination is held at the start of its part of
+    a cross-cell resize (spawning the server in its cell); then it goes on. The move
+    completes or rolls back, and no server is left in a task_state."""
     admin = h.conn(real, "admin")
-    server = _moving(real, view, admin, "db-drop", "FinishResizeAtDest")
-    real.drop_connections()
-    _completes_or_rolls_back(real, view, admin, server)
+    server = _with_data(view, admin, "db-restart")
+    with real.paused_at(DEST, "finish_snapshot_based_resize_at_dest") as paused:
+        _held(real, admin, server, DEST, paused)
+        real.restart_database()
+        paused.release()
+        _completes_or_rolls_back(real, view, admin, server)
+    _none_busy(real)
+    real.check_alive()
 
 
 @pytest.mark.postgresql_only
-def test_broker_connections_dropped_mid_move(real, view):
-    """Every connection of the deployment's RabbitMQ vhosts is closed by the broker (what
-    its restart does to clients) while the source prepares its part of a cross-cell
-    resize. The broker of the machine is shared, so only our vhosts' connections go.
+def test_broker_restarted_mid_move(real, view):
+    """RabbitMQ is restarted (its node stopped and started: every connection and every
+    transient queue goes) while the source is held in its part of a cross-cell resize;
+    then it goes on and answers through a new connection. The move completes or rolls
+    back, and no server is left in a task_state.
 
-    Last of the module: in one run a cross-cell migrate made right after this test was
-    never journaled (the database test, which then ran after it, timed out waiting for
-    its step); later moves in the same deployment went through. Not understood yet.
+    Last of the module: every service reconnects on its own, which the tests after it
+    would otherwise depend on.
     """
     admin = h.conn(real, "admin")
-    server = _moving(real, view, admin, "broker-drop", "PrepResizeAtSource")
-    for vhost in real.vhosts.values():
-        real_rabbitmqctl("close_all_connections", "-p", vhost, "broker restart (test)")
-    _completes_or_rolls_back(real, view, admin, server)
+    server = _with_data(view, admin, "broker-restart")
+    with real.paused_at(SOURCE, "prep_snapshot_based_resize_at_source") as paused:
+        _held(real, admin, server, SOURCE, paused)
+        real.restart_broker()
+        paused.release()
+        _completes_or_rolls_back(real, view, admin, server)
+    _none_busy(real)
+    # Every service is back on the broker: a new server boots and is deleted.
+    again = h.boot(admin, "after-broker-restart", SOURCE)
+    h.delete(admin, again)
+    real.check_alive()

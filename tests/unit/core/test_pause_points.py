@@ -50,3 +50,18 @@ def test_named_method_pauses_after_writing_its_marker(tmp_path):
     wait_for((tmp_path / "prep").exists, 5, what="marker")
     thread.join(0.2)
     assert thread.is_alive() and endpoint.calls == ["other"]
+
+
+def test_removing_the_marker_lets_the_method_go_on(tmp_path):
+    endpoint = _Endpoint()
+    (wrapped,) = wrap_endpoints(_conf(pause_at=["prep"], pause_marker_dir=str(tmp_path)),
+                                [endpoint])
+    result = []
+    thread = threading.Thread(target=lambda: result.append(wrapped.prep("ctx")), daemon=True)
+    thread.start()
+    wait_for((tmp_path / "prep").exists, 5, what="marker")
+    thread.join(0.3)
+    assert thread.is_alive() and result == []
+    (tmp_path / "prep").unlink()
+    thread.join(5)
+    assert result == ["prepped"] and endpoint.calls == [("prep", "ctx")]
