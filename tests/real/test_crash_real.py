@@ -149,10 +149,12 @@ def test_superconductor_killed_during_confirm_or_revert(real, view, operation, s
 # the dead host times out (long_rpc_timeout), the operation fails, and the host is back by
 # then to take its part of the rollback.
 COMPUTE_KILLS = {
+    "dest-prep": ("resize", DEST, "prep_snapshot_based_resize_at_dest"),
     "source-prep": ("resize", SOURCE, "prep_snapshot_based_resize_at_source"),
     "dest-finish": ("resize", DEST, "finish_snapshot_based_resize_at_dest"),
     "source-confirm": ("confirm", SOURCE, "confirm_snapshot_based_resize_at_source"),
     "dest-revert": ("revert", DEST, "revert_snapshot_based_resize_at_dest"),
+    "source-finish-revert": ("revert", SOURCE, "finish_revert_snapshot_based_resize_at_source"),
 }
 
 
