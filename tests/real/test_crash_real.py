@@ -14,6 +14,8 @@ two resize steps, one of confirm and of revert, one compute), to keep the real t
 time in budget; the scheduler, broker and database cases run on PostgreSQL only.
 """
 
+import time
+
 import pytest
 
 from cirrus.db.base import utcnow
@@ -95,6 +97,35 @@ def test_superconductor_killed_during_resize(real, view, step):
     assert view.driver(SOURCE).read_disk(server.id, 4096, len(DATA)) == DATA
     h.delete(admin, server)
     real.check_alive()
+
+
+# A step the superconductor is inside when it dies: the compute it called holds it there.
+INSIDE = {"PrepResizeAtSource": (SOURCE, "prep_snapshot_based_resize_at_source"),
+          "FinishResizeAtDest": (DEST, "finish_snapshot_based_resize_at_dest")}
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.parametrize("step", sorted(INSIDE))
+def test_superconductor_killed_inside_a_step(real, view, step):
+    """The superconductor dies while a compute works on its step. The new one rolls the
+    resize back; only then does the compute finish its part of a move that is over, which
+    must change nothing: the server ends usable on its source with its data."""
+    host, method = INSIDE[step]
+    admin = h.conn(real, "admin")
+    server = _with_data(view, admin, f"kill-sc-inside-{step}")
+    with real.paused_at(host, method) as paused:
+        _held(real, admin, server, host, paused)
+        mig = _migration(view, "cell1", server.id)
+        real.restart("superconductor")
+        assert _journal_closed(view, mig.uuid, "resize").state == State.ROLLED_BACK
+        paused.release()
+        # The compute's late part has no end to wait for (its answer goes to a process
+        # that is gone); a local disk step of this size takes well under a second.
+        time.sleep(5)
+    _settled(admin, server.id, {"ACTIVE", "ERROR"})
+    assert [m[1] for m in h.migrations(admin, server.id)] == ["error"]
+    assert h.allocations(admin, mig.uuid) == {}
+    assert _usable(real, view, admin, server).compute_host == SOURCE
 
 
 def _moved_across(real, view, admin, name):
