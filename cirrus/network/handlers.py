@@ -38,16 +38,21 @@ def _iso(value: Any) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
 
-def _serialize_network(row: models.Network) -> dict[str, Any]:
-    return {
+def _serialize_network(row: models.Network, is_admin: bool) -> dict[str, Any]:
+    body = {
         "id": row.id, "name": row.name, "description": row.description,
         "tenant_id": row.project_id, "project_id": row.project_id, "status": row.status,
         "admin_state_up": row.admin_state_up, "shared": row.shared, "mtu": row.mtu,
-        "provider:physical_network": row.physical_network,
-        "provider:network_type": "flat" if row.physical_network else "local",
         "subnets": [], "router:external": False, "created_at": _iso(row.created_at),
         "updated_at": _iso(row.updated_at or row.created_at),
     }
+    # As Neutron's default policy (get_network:provider:*): how the cloud is wired is the
+    # operators' business; other callers do not see these keys at all.
+    if is_admin:
+        body.update({"provider:physical_network": row.physical_network,
+                     "provider:network_type": "flat" if row.physical_network else "local",
+                     "provider:segmentation_id": None})
+    return body
 
 
 def _serialize_binding(row: models.PortBinding) -> dict[str, Any]:
@@ -138,7 +143,7 @@ def list_networks(req: falcon.Request, resp: falcon.Response) -> None:
     with _session(req) as session:
         rows = networks.list_networks(session, ctx, query)
         body: dict[str, Any] = {"networks": [
-            filters.select_fields(_serialize_network(r), query.fields) for r in rows
+            filters.select_fields(_serialize_network(r, ctx.is_admin), query.fields) for r in rows
         ]}
     links = _links(req, "networks", query, rows)
     if links:
@@ -151,7 +156,8 @@ def create_network(req: falcon.Request, resp: falcon.Response) -> None:
     ctx = request_context(req)
     body = read_json(req)
     with _session(req) as session:
-        resp.media = {"network": _serialize_network(networks.create_network(session, ctx, body))}
+        row = networks.create_network(session, ctx, body)
+        resp.media = {"network": _serialize_network(row, ctx.is_admin)}
     resp.status = falcon.HTTP_201
 
 
@@ -161,7 +167,8 @@ def get_network(req: falcon.Request, resp: falcon.Response, network_id: str) -> 
     fields = tuple(filters.values(req.params, "fields"))
     with _session(req) as session:
         row = networks.get_network(session, ctx, network_id)
-        resp.media = {"network": filters.select_fields(_serialize_network(row), fields)}
+        resp.media = {"network": filters.select_fields(_serialize_network(row, ctx.is_admin),
+                                                      fields)}
 
 
 def delete_network(req: falcon.Request, resp: falcon.Response, network_id: str) -> None:

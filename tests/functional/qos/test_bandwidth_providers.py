@@ -71,3 +71,28 @@ def test_a_network_on_a_physnet_fills_the_traits_of_a_port_request(cloud, admin)
         assert [n["id"] for n in listed] == [net.id]
     finally:
         network.delete_network(net.id)
+
+
+def test_only_an_admin_sees_how_a_network_is_wired(cloud, admin, member):
+    """Neutron's default policy: provider:* attributes are for admins; others do not get
+    the keys at all (shown, listed or just created)."""
+    network = cloud.runtime.network
+    net = network.create_network("qos-wired", physical_network="public", shared=True)
+    keys = {"provider:physical_network", "provider:network_type", "provider:segmentation_id"}
+    try:
+        shown = admin.network.get(f"/networks/{net.id}").json()["network"]
+        assert {k: shown[k] for k in keys} == {"provider:physical_network": "public",
+                                               "provider:network_type": "flat",
+                                               "provider:segmentation_id": None}
+        as_member = member.network.get(f"/networks/{net.id}").json()["network"]
+        assert as_member["id"] == net.id and not keys & set(as_member)
+        listed = member.network.get("/networks").json()["networks"]
+        assert net.id in [n["id"] for n in listed]
+        assert not any(keys & set(n) for n in listed)
+        created = member.network.post("/networks", json={"network": {"name": "own"}})
+        assert created.status_code == 201, created.text
+        body = created.json()["network"]
+        assert not keys & set(body)
+        member.network.delete(f"/networks/{body['id']}")
+    finally:
+        network.delete_network(net.id)
