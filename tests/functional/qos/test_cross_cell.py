@@ -13,6 +13,7 @@ from cirrus.testing.waiters import wait_for
 from tests.functional import helpers
 from tests.functional.moves import faults
 from tests.functional.moves import helpers as mv
+from tests.functional.moves.test_cross_cell import _flaky_claims, only_other_cell
 from tests.functional.moves.test_cross_cell_crash import FLIPPED, crash, restart_and_recover
 from tests.functional.qos import helpers as qh
 
@@ -90,6 +91,39 @@ def test_bandwidth_only_in_the_other_cell(cloud, member, admin, notifications, n
         assert qh.profile_allocation(cloud, port.id) == qh.bw_provider(cloud, dest)
         mv.check(cloud, created.id)
         mv.confirm_and_wait(cloud, member, notifications, created.id)
+        mv.check(cloud, created.id)
+
+
+def test_a_refused_destination_hands_the_bandwidth_to_its_alternate(
+        cloud, member, admin, notifications, monkeypatch, net):
+    """The first host of the other cell refuses its claim; the alternate's claim, not the
+    refused one's, holds the bandwidth, and the bindings name the alternate's provider."""
+    port = qh.qos_port(cloud, member, net, qh.bw(1200))
+    with qh.qos_server(cloud, member, admin, "qos-xc-alternate", [port]) as created:
+        source = mv.host_of(admin, created.id)
+        asked = _flaky_claims(cloud, monkeypatch, (mv.across(source, 1), mv.across(source, 2)),
+                              1)
+        with only_other_cell(cloud, admin, source):
+            mv.resize_and_wait(cloud, member, notifications, created.id, "2")
+        assert len(asked) == 2 and asked[0] != asked[1]
+        refused, dest = asked
+        assert mv.host_of(admin, created.id) == dest
+        (mig,) = mv.migrations_of(cloud, admin, created.id)
+        assert mv.journal_of(cloud, mig["uuid"]) == [("resize", "rolled-back"),
+                                                     ("resize", "done")]
+        assert mv.allocations_by_consumer(cloud, created.id, mig["uuid"]) == {
+            created.id: qh.held(cloud, admin, dest, "2", 1200),
+            mig["uuid"]: qh.held(cloud, admin, source, "1", 1200)}
+        assert helpers.allocations(cloud, created.id).get(qh.bw_provider(cloud, refused)) \
+            is None
+        assert _bindings(cloud, port.id) == {
+            dest: ("ACTIVE", qh.bw_provider(cloud, dest)),
+            source: ("INACTIVE", qh.bw_provider(cloud, source))}
+        mv.check(cloud, created.id)
+        mv.confirm_and_wait(cloud, member, notifications, created.id)
+        assert mv.allocations_by_consumer(cloud, created.id, mig["uuid"]) == {
+            created.id: qh.held(cloud, admin, dest, "2", 1200), mig["uuid"]: {}}
+        assert _bindings(cloud, port.id) == {dest: ("ACTIVE", qh.bw_provider(cloud, dest))}
         mv.check(cloud, created.id)
 
 
