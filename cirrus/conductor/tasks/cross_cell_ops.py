@@ -61,9 +61,7 @@ class CleanupSourceHost(MoveStep):
             m.runtime.placement.delete_allocations(m.migration_uuid)
             return
         with m.source_db() as s:
-            try:
-                action_obj.get_by_request_id(s, m.instance_uuid, m.ctxt.request_id)
-            except exception.NotFound:
+            if not action_obj.exists(s, m.instance_uuid, m.ctxt.request_id):
                 # The compute's event decorator needs an action for this request there.
                 action_obj.start(s, m.instance_uuid, action_obj.CONFIRM_RESIZE,
                                  m.ctxt.request_id, m.ctxt.user_id, m.ctxt.project_id)
