@@ -195,7 +195,7 @@ class TargetDBSetup(MoveStep):
         """Copy every row of the server into the target cell, hidden."""
         m = self._m
         with m.source_db() as src:
-            migration_obj.update(src, m.migration_in(src).id, cross_cell_move=True)
+            migration_obj.update(src, m.migration_uuid, cross_cell_move=True)
         with m.reader(m.source_cell) as src, m.target_db() as dst:
             # A copy left by an earlier attempt must not collide with this one (one SELECT
             # to find out, rather than a DELETE per table every time).
@@ -256,7 +256,7 @@ class PrepResizeAtDest(MoveStep):
                                              {rb.OLD_VM_STATE: inst.vm_state or "active"})
             instance_obj.set_fields(s, m.instance_uuid, availability_zone=zone)
         with m.source_db() as s:
-            migration_obj.update(s, m.migration_in(s).id, **dest)
+            migration_obj.update(s, m.migration_uuid, **dest)
 
     def _project(self) -> str:
         return self._m.source_instance().project_id or ""
@@ -273,7 +273,7 @@ class PrepResizeAtDest(MoveStep):
                                     m.instance_uuid)
         finally:
             with m.source_db() as s:
-                migration_obj.update(s, m.migration_in(s).id, dest_compute=None,
+                migration_obj.update(s, m.migration_uuid, dest_compute=None,
                                      dest_node=None, dest_host=None)
 
 
@@ -349,8 +349,7 @@ class FinishResizeAtDest(MoveStep):
             instance_obj.set_fields(s, m.instance_uuid,
                                     expected_task_state=TaskState.RESIZE_PREP,
                                     task_state=TaskState.RESIZE_MIGRATED)
-            mig = m.migration_in(s)
-            migration_obj.walk_to(s, mig.id, MigrationStatus.POST_MIGRATING)
+            migration_obj.walk_to(s, m.migration_uuid, MigrationStatus.POST_MIGRATING)
         with m.mirrored_event("compute_finish_snapshot_based_resize_at_dest", m.dest_host):
             m.call(m.target_cell, m.dest_host, "finish_snapshot_based_resize_at_dest",
                    snapshot_id=m.data.get("snapshot_id"), source_host=m.source_host)

@@ -87,7 +87,7 @@ class FinishConfirmInTarget(MoveStep):
         m = self._m
         with m.target_db() as s:
             inst = instance_obj.get_by_uuid(s, m.instance_uuid)
-            migration_obj.walk_to(s, m.migration_in(s).id, _M.CONFIRMED)
+            migration_obj.walk_to(s, m.migration_uuid, _M.CONFIRMED)
             instance_obj.set_flavors(s, m.instance_uuid, inst.flavor, None, None)
             instance_obj.set_system_metadata(s, m.instance_uuid, {rb.OLD_VM_STATE: None})
             stopped = inst.power_state == PowerState.SHUTDOWN
