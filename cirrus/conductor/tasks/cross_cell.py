@@ -229,13 +229,16 @@ class PrepResizeAtDest(MoveStep):
     def execute(self) -> None:
         """Bind, claim, then record the destination on both copies of the migration."""
         m = self._m
+        # The hidden copy TargetDBSetup made: the server's project and vm_state as the
+        # source had them.
+        copy = m.target_instance()
         try:
             network.create_inactive_bindings(m.runtime, m.instance_uuid, m.dest_host)
         except Exception as exc:
             raise exception.MigrationPreCheckError(
                 reason=f"Failed to create port bindings for host {m.dest_host}") from exc
         try:
-            volumes.reserve_for_move(m.runtime, m.target_cell, self._project(),
+            volumes.reserve_for_move(m.runtime, m.target_cell, copy.project_id or "",
                                      m.instance_uuid)
         except Exception as exc:
             raise exception.MigrationPreCheckError(
@@ -251,9 +254,8 @@ class PrepResizeAtDest(MoveStep):
         zone = hm_obj.zone_of(m.runtime.aggregates(), m.dest_host,
                               m.runtime.conf.default_availability_zone)
         with m.target_db() as s:
-            inst = instance_obj.get_by_uuid(s, m.instance_uuid)
             instance_obj.set_system_metadata(s, m.instance_uuid,
-                                             {rb.OLD_VM_STATE: inst.vm_state or "active"})
+                                             {rb.OLD_VM_STATE: copy.vm_state or "active"})
             instance_obj.set_fields(s, m.instance_uuid, availability_zone=zone)
         with m.source_db() as s:
             migration_obj.update(s, m.migration_uuid, **dest)

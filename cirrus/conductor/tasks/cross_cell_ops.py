@@ -35,11 +35,7 @@ _M = MigrationStatus
 
 def _exists(move: CrossCellMove, cell: CellMapping) -> bool:
     with move.runtime.cell_reader(cell) as s:
-        try:
-            instance_obj.get_by_uuid(s, move.instance_uuid)
-        except exception.InstanceNotFound:
-            return False
-    return True
+        return instance_obj.exists(s, move.instance_uuid, read_deleted=False)
 
 
 def _event_in(move: CrossCellMove, cell: CellMapping, name: str, host: str) -> Any:
