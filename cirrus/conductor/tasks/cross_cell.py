@@ -304,9 +304,12 @@ class PrepResizeAtSource(MoveStep):
 
     def _create_snapshot(self, inst: Instance) -> str:
         m = self._m
-        # The id is journaled before the image exists, so no crash can leak it (I3).
-        snapshot_id = str(uuidlib.uuid4())
-        m.remember(snapshot_id=snapshot_id)
+        # The id is journaled before the image exists, so no crash can leak it (I3): with
+        # the entry (CrossCellMover._attempt), else here.
+        snapshot_id = str(m.data.get("snapshot_id") or "")
+        if not snapshot_id:
+            snapshot_id = str(uuidlib.uuid4())
+            m.remember(snapshot_id=snapshot_id)
         props = {"instance_uuid": inst.uuid, "user_id": m.ctxt.user_id or "",
                  "image_type": "snapshot"}
         props.update({k[len("image_"):]: v for k, v in inst.system_metadata.items()
