@@ -58,7 +58,8 @@ def start_confirm(runtime: Runtime, compute_rpc: ComputeAPI, ctx: RequestContext
     with runtime.cell_session(cell) as s:
         current = migration_obj.get_by_id(s, migration.id)
         if current.status != MigrationStatus.CONFIRMING:
-            migration_obj.transition(s, migration.id, MigrationStatus.CONFIRMING)
+            migration_obj.transition(s, migration.id, MigrationStatus.CONFIRMING,
+                                     current=current)
         if not action_obj.exists(s, inst.uuid, ctx.request_id):
             action_obj.start(s, inst.uuid, action_obj.CONFIRM_RESIZE, ctx.request_id,
                              ctx.user_id, ctx.project_id)

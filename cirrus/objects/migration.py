@@ -124,7 +124,8 @@ def create(
     )
     session.add(row)
     session.flush()
-    return get_by_id(session, row.id)
+    # Every default is set in Python, so the flushed row is what a read would return.
+    return _from_row({k: getattr(row, k) for k in _COLUMNS})
 
 
 def _select_live() -> Any:
@@ -254,11 +255,13 @@ def get_all(
 
 
 def transition(
-    session: Session, migration_id: int, to: MigrationStatus, **other_changes: Any,
+    session: Session, migration_id: int, to: MigrationStatus, *,
+    current: Migration | None = None, **other_changes: Any,
 ) -> Migration:
     """Move a migration to status ``to``, changing ``other_changes`` in the same UPDATE.
 
-    The write is a compare-and-swap on the status read here. A lost race is reported, not
+    The write is a compare-and-swap on the status read here (or on ``current``'s, when
+    the caller just read it in this transaction). A lost race is reported, not
     retried: the caller decides whether the move still makes sense from the new status.
 
     Returns:
@@ -271,7 +274,8 @@ def transition(
         ConcurrentUpdate: the status changed between the read and the write.
     """
     changes = _checked_changes(other_changes)
-    current = get_by_id(session, migration_id)
+    if current is None:
+        current = get_by_id(session, migration_id)
     to = MigrationStatus(to)
     # The row cannot change after the swap inside this transaction, so no re-read.
     now = _swap(session, migration_id, current.status, to, changes)

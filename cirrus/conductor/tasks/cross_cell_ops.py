@@ -290,7 +290,7 @@ def _failed(move: CrossCellMove, notifier: Notifier, cell: CellMapping,
     with move.runtime.cell_session(cell) as s:
         try:
             mig = move.migration_in(s)
-            migration_obj.transition(s, mig.id, _M.ERROR)
+            migration_obj.transition(s, mig.id, _M.ERROR, current=mig)
         except exception.CirrusException as exc:
             LOG.info("Migration %s left as it is: %s", move.migration_uuid, exc)
         instance_obj.add_fault(s, move.instance_uuid, 500, str(error)[:255], repr(error),
