@@ -4,7 +4,6 @@ Kept free of the API's state and of falcon so that a periodic task in the conduc
 confirm a resize with exactly the checks and records a user's confirmResize gets.
 """
 
-from sqlalchemy.orm import Session
 
 from cirrus import exception
 from cirrus.compute.rpcapi import ComputeAPI
@@ -27,14 +26,6 @@ def compute_up(runtime: Runtime, cell: CellMapping, host: str | None) -> bool:
         return False
     with runtime.cell_reader(cell) as s:
         return service_obj.compute_is_up(s, host, int(runtime.conf.service_down_time))
-
-
-def _has_action(session: Session, instance_uuid: str, request_id: str) -> bool:
-    try:
-        action_obj.get_by_request_id(session, instance_uuid, request_id)
-    except exception.NotFound:
-        return False
-    return True
 
 
 def source_cell(runtime: Runtime, migration: Migration) -> CellMapping:
@@ -67,8 +58,9 @@ def start_confirm(runtime: Runtime, compute_rpc: ComputeAPI, ctx: RequestContext
     with runtime.cell_session(cell) as s:
         current = migration_obj.get_by_id(s, migration.id)
         if current.status != MigrationStatus.CONFIRMING:
-            migration_obj.transition(s, migration.id, MigrationStatus.CONFIRMING)
-        if not _has_action(s, inst.uuid, ctx.request_id):
+            migration_obj.transition(s, migration.id, MigrationStatus.CONFIRMING,
+                                     current=current)
+        if not action_obj.exists(s, inst.uuid, ctx.request_id):
             action_obj.start(s, inst.uuid, action_obj.CONFIRM_RESIZE, ctx.request_id,
                              ctx.user_id, ctx.project_id)
     if migration.cross_cell_move:

@@ -120,16 +120,17 @@ class CrossCellManager:
                 c.driver.power_off(inst.uuid)
             except Exception as exc:
                 raise exception.InstancePowerOffFailure(reason=str(exc)) from exc
-            c._set(inst.uuid, power_state=PowerState.SHUTDOWN)
+            inst = c._save(inst, power_state=PowerState.SHUTDOWN)
             if snapshot_id:
                 self._upload(inst.uuid, mig, snapshot_id)
             try:
-                self._hand_over(inst, mig, dest_host or mig.dest_compute or "")
+                inst = self._hand_over(inst, mig, dest_host or mig.dest_compute or "")
             except Exception:
                 c._set(inst.uuid, vm_state=VmState.ERROR)
                 raise
-        c.tracker.refresh_usage()
-        c._notify(ctxt, c._get(instance_uuid), "resize.end")
+        # No recount: the source counts the server's old flavor from the migration's
+        # start to its end, whatever step the move is at.
+        c._notify(ctxt, inst, "resize.end")
 
     def _upload(self, uuid: str, mig: Migration, snapshot_id: str) -> None:
         c = self._c
@@ -157,13 +158,15 @@ class CrossCellManager:
                 f"with {sent.hash.name} {stored.os_hash_value}, the disk sent "
                 f"{sent.hash.hexdigest()}")
 
-    def _hand_over(self, inst: Instance, mig: Migration, dest_host: str) -> None:
+    def _hand_over(self, inst: Instance, mig: Migration, dest_host: str) -> Instance:
         c = self._c
         c.driver.set_aside(inst.uuid)
         network.activate_bindings(c.runtime, inst.uuid, dest_host)
-        self._transition(mig, _M.POST_MIGRATING)
-        c._set(inst.uuid, expected_task_state=TaskState.RESIZE_MIGRATING,
-               task_state=TaskState.RESIZE_MIGRATED)
+        # The migration and the server say "migrated" together, or neither does.
+        with c.runtime.cell_session(c.cell) as s:
+            migration_obj.walk_to(s, mig.id, _M.POST_MIGRATING)
+            return instance_obj.save(s, inst, expected_task_state=TaskState.RESIZE_MIGRATING,
+                                     task_state=TaskState.RESIZE_MIGRATED)
 
     def finish_snapshot_based_resize_at_dest(
         self, ctxt: RequestContext, instance_uuid: str, migration_uuid: str,
@@ -195,12 +198,15 @@ class CrossCellManager:
                 raise
             if snapshot_id:
                 self._delete_snapshot(snapshot_id)
-            self._transition(mig, _M.FINISHED)
-            inst = c._save(inst, expected_task_state=TaskState.RESIZE_FINISH,
-                           vm_state=VmState.RESIZED, task_state=None, host=c.host,
-                           node=mig.dest_node, launched_at=utcnow(),
-                           power_state=c.driver.get_power_state(inst.uuid))
-        c.tracker.refresh_usage()
+            power = c.driver.get_power_state(inst.uuid)
+            with c.runtime.cell_session(c.cell) as s:
+                migration_obj.walk_to(s, mig.id, _M.FINISHED)
+                inst = instance_obj.save(
+                    s, inst, expected_task_state=TaskState.RESIZE_FINISH,
+                    vm_state=VmState.RESIZED, task_state=None, host=c.host,
+                    node=mig.dest_node, launched_at=utcnow(), power_state=power)
+        # No recount: the claim's recount already counts the new flavor here, through
+        # the migration, as long as it is in progress.
         c._notify(ctxt, inst, "resize_finish.end")
 
     def _spawn(self, inst: Instance, mig: Migration, flavor: FlavorSpec,

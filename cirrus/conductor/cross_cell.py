@@ -8,6 +8,7 @@ recovery of an operation whose superconductor died (cirrus.conductor.recovery).
 from __future__ import annotations
 
 import logging
+import uuid as uuidlib
 from collections.abc import Callable
 from typing import Any
 
@@ -171,12 +172,15 @@ class CrossCellMover:
     def _attempt(self, req: MoveRequest, chosen: dict[str, Any]) -> None:
         assert req.migration is not None
         target = self.cell(chosen["cell_uuid"])
+        data: dict[str, Any] = {"dest_host": chosen["service_host"],
+                                "node": chosen["nodename"], "source_host": req.instance.host,
+                                "flavor": req.flavor.to_dict()}
+        if req.instance.image_ref:
+            # The snapshot's id is journaled with the entry, before the image exists, so
+            # no crash can leak it (I3) and no step writes the journal again for it.
+            data["snapshot_id"] = str(uuidlib.uuid4())
         move = self.open(req.ctxt, Operation.RESIZE, req.cell, target, req.instance.uuid,
-                         req.migration.uuid, {
-                             "dest_host": chosen["service_host"],
-                             "node": chosen["nodename"],
-                             "source_host": req.instance.host,
-                             "flavor": req.flavor.to_dict()})
+                         req.migration.uuid, data)
         try:
             self.run(move, resize_steps(move))
         finally:

@@ -309,10 +309,13 @@ def flavor_columns(flavor: FlavorSpec) -> dict[str, Any]:
             "ephemeral_gb": flavor.ephemeral_gb, "instance_type_id": flavor.id}
 
 
-def exists(session: Session, uuid: str) -> bool:
-    """Whether any row of the server is in this cell, deleted or not."""
+def exists(session: Session, uuid: str, *, read_deleted: bool = True) -> bool:
+    """Whether a row of the server is in this cell (a live one unless ``read_deleted``)."""
     m = models.Instance
-    return session.scalar(select(m.id).where(m.uuid == uuid).limit(1)) is not None
+    query = select(m.id).where(m.uuid == uuid)
+    if not read_deleted:
+        query = query.where(m.deleted == 0)
+    return session.scalar(query.limit(1)) is not None
 
 
 def get_all(

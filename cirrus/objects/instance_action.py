@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -56,9 +56,12 @@ class Action:
     events: tuple[Event, ...] = ()
 
 
-def _from_row(r: models.InstanceAction, events: tuple[Event, ...] = ()) -> Action:
+def _from_row(r: models.InstanceAction, events: tuple[Event, ...] = (),
+              event_touched: datetime.datetime | None = None) -> Action:
+    # Events do not write their action's row; its updated_at is the later of the two.
     return Action(r.id, r.action, r.instance_uuid, r.request_id, r.user_id, r.project_id,
-                  r.start_time, r.finish_time, r.message, r.updated_at or r.created_at, events)
+                  r.start_time, r.finish_time, r.message,
+                  _latest(r.updated_at or r.created_at, event_touched), events)
 
 
 def start(session: Session, instance_uuid: str, action: str, request_id: str,
@@ -83,9 +86,22 @@ _LAST_ACTION = select(_ACTIONS.c.id).where(
 _LAST_EVENT = select(_EVENTS.c.id).where(
     _EVENTS.c.action_id == bindparam("b_action"), _EVENTS.c.event == bindparam("name")).order_by(
         _EVENTS.c.id.desc()).limit(1)
-_TOUCH = update(_ACTIONS).where(_ACTIONS.c.id == bindparam("b_action"))
 _INSERT_EVENT = insert(_EVENTS)
+# The action is found and its event written in one statement: the row of the action is
+# never read into Python, and its updated_at is derived from its events (``_updated``).
+_START_EVENT = insert(_EVENTS).from_select(
+    ["action_id", "event", "start_time", "host"],
+    select(_ACTIONS.c.id, bindparam("name", type_=_EVENTS.c.event.type),
+           bindparam("now", type_=_EVENTS.c.start_time.type),
+           bindparam("host", type_=_EVENTS.c.host.type)).where(
+        _ACTIONS.c.instance_uuid == bindparam("uuid"),
+        _ACTIONS.c.request_id == bindparam("request_id")).order_by(
+            _ACTIONS.c.id.desc()).limit(1)).returning(_EVENTS.c.action_id, _EVENTS.c.id)
 _FINISH_EVENT = update(_EVENTS).where(_EVENTS.c.id == bindparam("b_event"))
+_MARK_FAILED = update(_ACTIONS).where(_ACTIONS.c.id == bindparam("b_action"))
+# What Nova's API shows as an action's updated_at: the last time it or one of its events
+# was written.
+_EVENT_TOUCHED = func.max(func.coalesce(_EVENTS.c.updated_at, _EVENTS.c.created_at))
 
 
 def _action_id(session: Session, instance_uuid: str, request_id: str) -> int:
@@ -95,6 +111,12 @@ def _action_id(session: Session, instance_uuid: str, request_id: str) -> int:
     return int(found)
 
 
+def exists(session: Session, instance_uuid: str, request_id: str) -> bool:
+    """Whether ``request_id`` started an action on the server (one indexed SELECT)."""
+    return session.scalar(_LAST_ACTION, {"uuid": instance_uuid,
+                                         "request_id": request_id}) is not None
+
+
 def event_start(session: Session, instance_uuid: str, request_id: str, event: str,
                 host: str | None) -> tuple[int, int]:
     """Record the start of an event of the action started by ``request_id``.
@@ -102,12 +124,26 @@ def event_start(session: Session, instance_uuid: str, request_id: str, event: st
     Returns:
         The ids of the action and of the event, for ``finish_event``.
     """
-    action = _action_id(session, instance_uuid, request_id)
+    return _start_events(session, instance_uuid, request_id, (event,), host)[0]
+
+
+def _start_events(session: Session, instance_uuid: str, request_id: str,
+                  names: Sequence[str], host: str | None) -> list[tuple[int, int]]:
+    """Insert events of the newest action of ``request_id``; raises NotFound."""
     now = utcnow()
-    event_id = _insert_event(session, {"action_id": action, "event": event,
-                                       "start_time": now, "host": host})
-    session.execute(_TOUCH, {"b_action": action, "updated_at": now})
-    return action, event_id
+    if not session.get_bind().dialect.insert_returning:
+        action = _action_id(session, instance_uuid, request_id)
+        return [(action, _insert_event(session, {"action_id": action, "event": name,
+                                                 "start_time": now, "host": host}))
+                for name in names]
+    ids = []
+    for name in names:
+        row = session.execute(_START_EVENT, {"uuid": instance_uuid, "request_id": request_id,
+                                             "name": name, "now": now, "host": host}).first()
+        if row is None:
+            raise exception.NotFound(f"Action {request_id} not found")
+        ids.append((int(row[0]), int(row[1])))
+    return ids
 
 
 def _insert_event(session: Session, values: dict[str, Any]) -> int:
@@ -132,40 +168,43 @@ def finish_event(session: Session, ids: tuple[int, int], error: BaseException | 
     """Record the end of the event ``event_start`` returned the ids of."""
     action, event_id = ids
     now = utcnow()
-    values: dict[str, Any] = {"b_event": event_id, "finish_time": now,
-                                 "result": "Error" if error else "Success"}
-    touch: dict[str, Any] = {"b_action": action, "updated_at": now}
+    values: dict[str, Any] = {"b_event": event_id, "finish_time": now, "updated_at": now,
+                              "result": "Error" if error else "Success"}
     if error is not None:
         values["traceback"] = "".join(tb.format_exception(error))
         values["details"] = str(error)[:255] or type(error).__name__
-        touch["message"] = "Error"
     session.execute(_FINISH_EVENT, values)
-    session.execute(_TOUCH, touch)
+    if error is not None:
+        session.execute(_MARK_FAILED, {"b_action": action, "message": "Error",
+                                       "updated_at": now})
 
 
-def _action_row(session: Session, instance_uuid: str, request_id: str) -> models.InstanceAction:
-    row = session.get(models.InstanceAction, _action_id(session, instance_uuid, request_id))
-    assert row is not None
-    return row
+def _latest(*times: datetime.datetime | None) -> datetime.datetime | None:
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
 
 
 def get_by_request_id(session: Session, instance_uuid: str, request_id: str) -> Action:
     """One action with its events; raises NotFound."""
-    row = _action_row(session, instance_uuid, request_id)
+    row = session.get(models.InstanceAction, _action_id(session, instance_uuid, request_id))
+    assert row is not None
+    rows = list(session.scalars(select(models.InstanceActionEvent).filter_by(
+        action_id=row.id).order_by(models.InstanceActionEvent.id)))
     events = tuple(
         Event(e.event, e.start_time, e.finish_time, e.result, e.traceback, e.host, e.details)
-        for e in session.scalars(select(models.InstanceActionEvent).filter_by(
-            action_id=row.id).order_by(models.InstanceActionEvent.id))
-    )
-    return _from_row(row, events)
+        for e in rows)
+    touched = _latest(*(e.updated_at or e.created_at for e in rows))
+    return _from_row(row, events, touched)
 
 
 def get_all(session: Session, instance_uuid: str) -> list[Action]:
     """Actions of a server, newest first."""
-    rows = session.scalars(select(models.InstanceAction).filter_by(
+    touched = (select(_EVENT_TOUCHED).where(_EVENTS.c.action_id == models.InstanceAction.id)
+               .scalar_subquery())
+    rows = session.execute(select(models.InstanceAction, touched).filter_by(
         instance_uuid=instance_uuid).order_by(models.InstanceAction.created_at.desc(),
                                               models.InstanceAction.id.desc()))
-    return [_from_row(r) for r in rows]
+    return [_from_row(r, (), t) for r, t in rows]
 
 
 @contextmanager
@@ -187,11 +226,7 @@ def events(sessions: Callable[[], AbstractContextManager[Session]], instance_uui
     """
     try:
         with sessions() as s:
-            action = _action_id(s, instance_uuid, request_id)
-            now = utcnow()
-            ids = [_insert_event(s, {"action_id": action, "event": name, "start_time": now,
-                                     "host": host}) for name in names]
-            s.execute(_TOUCH, {"b_action": action, "updated_at": now})
+            ids = _start_events(s, instance_uuid, request_id, names, host)
             started_in = s.get_bind()
     except exception.NotFound:
         yield
@@ -200,8 +235,8 @@ def events(sessions: Callable[[], AbstractContextManager[Session]], instance_uui
     def _finish(error: BaseException | None) -> None:
         with sessions() as s:
             if s.get_bind() is started_in:
-                for event_id in ids:
-                    finish_event(s, (action, event_id), error)
+                for pair in ids:
+                    finish_event(s, pair, error)
                 return
             # The server moved cells meanwhile; its copied rows have other ids there.
             for name in names:

@@ -1,12 +1,13 @@
 """Migrations in a cell database: the record of one resize or move of a server.
 
-``transition`` is the only function that writes ``status``. It checks the move against
-``states.ALLOWED_MIGRATION_TRANSITIONS`` and makes it with a compare-and-swap on the status
-it read, so two services racing on one migration cannot both win.
+``transition`` and ``walk_to`` are the only functions that write ``status``. They check
+the move against ``states.ALLOWED_MIGRATION_TRANSITIONS`` and make it with a
+compare-and-swap on the status, so two services racing on one migration cannot both win.
 """
 
 import dataclasses
 import datetime
+import functools
 import uuid as uuidlib
 from typing import Any
 
@@ -123,7 +124,8 @@ def create(
     )
     session.add(row)
     session.flush()
-    return get_by_id(session, row.id)
+    # Every default is set in Python, so the flushed row is what a read would return.
+    return _from_row({k: getattr(row, k) for k in _COLUMNS})
 
 
 def _select_live() -> Any:
@@ -253,11 +255,13 @@ def get_all(
 
 
 def transition(
-    session: Session, migration_id: int, to: MigrationStatus, **other_changes: Any,
+    session: Session, migration_id: int, to: MigrationStatus, *,
+    current: Migration | None = None, **other_changes: Any,
 ) -> Migration:
     """Move a migration to status ``to``, changing ``other_changes`` in the same UPDATE.
 
-    The write is a compare-and-swap on the status read here. A lost race is reported, not
+    The write is a compare-and-swap on the status read here (or on ``current``'s, when
+    the caller just read it in this transaction). A lost race is reported, not
     retried: the caller decides whether the move still makes sense from the new status.
 
     Returns:
@@ -270,7 +274,8 @@ def transition(
         ConcurrentUpdate: the status changed between the read and the write.
     """
     changes = _checked_changes(other_changes)
-    current = get_by_id(session, migration_id)
+    if current is None:
+        current = get_by_id(session, migration_id)
     to = MigrationStatus(to)
     # The row cannot change after the swap inside this transaction, so no re-read.
     now = _swap(session, migration_id, current.status, to, changes)
@@ -300,31 +305,67 @@ def _swap(session: Session, migration_id: int, current: MigrationStatus,
     return now
 
 
-def walk_to(session: Session, migration_id: int, to: MigrationStatus) -> Migration:
-    """Move a migration to ``to`` through the shortest path of allowed transitions.
+@functools.cache
+def _leading_to(to: MigrationStatus) -> tuple[str, ...]:
+    """The statuses from which allowed transitions lead to ``to`` (``to`` left out)."""
+    return tuple(st.value for st in MigrationStatus
+                 if st != to and states.transition_path(st, to) is not None)
+
+
+def _by(key: int | str) -> Any:
+    """One live migration, by id or by uuid."""
+    m = models.Migration
+    return sa.and_(m.uuid == key if isinstance(key, str) else m.id == key, m.deleted == 0)
+
+
+def _get(session: Session, key: int | str) -> Migration:
+    return get_by_uuid(session, key) if isinstance(key, str) else get_by_id(session, key)
+
+
+def _write(session: Session, key: int | str, condition: Any,
+           values: dict[str, Any]) -> Migration | None:
+    """One UPDATE of a live migration where ``condition`` holds; the row as written, or
+    None when no row matched. The row comes back with the UPDATE where the database can
+    return it, else it is read again in the same transaction."""
+    m = models.Migration
+    stmt = sa.update(m).where(_by(key), condition).values(**values)
+    if session.get_bind().dialect.update_returning:
+        row = session.execute(stmt.returning(*m.__table__.columns)).mappings().first()
+        return None if row is None else _from_row(row)
+    if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return _get(session, key)
+
+
+def walk_to(session: Session, migration: int | str, to: MigrationStatus) -> Migration:
+    """Move a migration (by id or uuid) to ``to`` along allowed transitions.
 
     Used where one cell's copy of a migration catches up with the other cell's copy
-    (a cross-cell move), so even then only ``transition`` writes a status.
+    (a cross-cell move). One conditional UPDATE: the status is only written from a
+    status the transition table leads from to ``to``, so no hop outside the table is
+    ever made, and no other transaction sees the statuses in between.
 
     Raises:
+        MigrationNotFound: no such live migration.
         InvalidMigrationTransition: the state table has no path to ``to``.
+        ConcurrentUpdate: the status changed between the write and the check after it.
     """
-    current = get_by_id(session, migration_id)
-    path = states.transition_path(current.status, MigrationStatus(to))
-    if path is None:
-        raise exception.InvalidMigrationTransition(id=migration_id, old=current.status, new=to)
-    if not path:
+    to = MigrationStatus(to)
+    written = _write(session, migration, models.Migration.status.in_(_leading_to(to)),
+                     {"status": to.value, "updated_at": utcnow()})
+    if written is not None:
+        return written
+    current = _get(session, migration)
+    if current.status == to:
         return current
-    # Each hop is still a checked compare-and-swap; only the re-reads between hops go.
-    status, now = current.status, current.updated_at
-    for nxt in path:
-        now = _swap(session, migration_id, status, nxt, {})
-        status = nxt
-    return dataclasses.replace(current, status=status, updated_at=now)
+    if states.transition_path(current.status, to) is None:
+        raise exception.InvalidMigrationTransition(id=current.id, old=current.status, new=to)
+    raise exception.ConcurrentUpdate(what=f"migration {current.id}")
 
 
-def update(session: Session, migration_id: int, **changes: Any) -> Migration:
-    """Change columns of a migration other than ``status`` (hosts, nodes, progress).
+def update(session: Session, migration: int | str, **changes: Any) -> Migration:
+    """Change columns of a migration (by id or uuid) other than ``status`` (hosts, nodes,
+    progress).
 
     Returns:
         The migration as it is now.
@@ -335,10 +376,7 @@ def update(session: Session, migration_id: int, **changes: Any) -> Migration:
         MigrationNotFound: no such live migration.
     """
     values = _checked_changes(changes)
-    m = models.Migration
-    result = session.execute(
-        sa.update(m).where(m.id == migration_id, m.deleted == 0)
-        .values(updated_at=utcnow(), **values))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise exception.MigrationNotFound(migration_id=migration_id)
-    return get_by_id(session, migration_id)
+    written = _write(session, migration, sa.true(), {"updated_at": utcnow(), **values})
+    if written is None:
+        raise exception.MigrationNotFound(migration_id=migration)
+    return written

@@ -195,7 +195,7 @@ class TargetDBSetup(MoveStep):
         """Copy every row of the server into the target cell, hidden."""
         m = self._m
         with m.source_db() as src:
-            migration_obj.update(src, m.migration_in(src).id, cross_cell_move=True)
+            migration_obj.update(src, m.migration_uuid, cross_cell_move=True)
         with m.reader(m.source_cell) as src, m.target_db() as dst:
             # A copy left by an earlier attempt must not collide with this one (one SELECT
             # to find out, rather than a DELETE per table every time).
@@ -229,13 +229,16 @@ class PrepResizeAtDest(MoveStep):
     def execute(self) -> None:
         """Bind, claim, then record the destination on both copies of the migration."""
         m = self._m
+        # The hidden copy TargetDBSetup made: the server's project and vm_state as the
+        # source had them.
+        copy = m.target_instance()
         try:
             network.create_inactive_bindings(m.runtime, m.instance_uuid, m.dest_host)
         except Exception as exc:
             raise exception.MigrationPreCheckError(
                 reason=f"Failed to create port bindings for host {m.dest_host}") from exc
         try:
-            volumes.reserve_for_move(m.runtime, m.target_cell, self._project(),
+            volumes.reserve_for_move(m.runtime, m.target_cell, copy.project_id or "",
                                      m.instance_uuid)
         except Exception as exc:
             raise exception.MigrationPreCheckError(
@@ -251,12 +254,11 @@ class PrepResizeAtDest(MoveStep):
         zone = hm_obj.zone_of(m.runtime.aggregates(), m.dest_host,
                               m.runtime.conf.default_availability_zone)
         with m.target_db() as s:
-            inst = instance_obj.get_by_uuid(s, m.instance_uuid)
             instance_obj.set_system_metadata(s, m.instance_uuid,
-                                             {rb.OLD_VM_STATE: inst.vm_state or "active"})
+                                             {rb.OLD_VM_STATE: copy.vm_state or "active"})
             instance_obj.set_fields(s, m.instance_uuid, availability_zone=zone)
         with m.source_db() as s:
-            migration_obj.update(s, m.migration_in(s).id, **dest)
+            migration_obj.update(s, m.migration_uuid, **dest)
 
     def _project(self) -> str:
         return self._m.source_instance().project_id or ""
@@ -273,7 +275,7 @@ class PrepResizeAtDest(MoveStep):
                                     m.instance_uuid)
         finally:
             with m.source_db() as s:
-                migration_obj.update(s, m.migration_in(s).id, dest_compute=None,
+                migration_obj.update(s, m.migration_uuid, dest_compute=None,
                                      dest_node=None, dest_host=None)
 
 
@@ -302,9 +304,12 @@ class PrepResizeAtSource(MoveStep):
 
     def _create_snapshot(self, inst: Instance) -> str:
         m = self._m
-        # The id is journaled before the image exists, so no crash can leak it (I3).
-        snapshot_id = str(uuidlib.uuid4())
-        m.remember(snapshot_id=snapshot_id)
+        # The id is journaled before the image exists, so no crash can leak it (I3): with
+        # the entry (CrossCellMover._attempt), else here.
+        snapshot_id = str(m.data.get("snapshot_id") or "")
+        if not snapshot_id:
+            snapshot_id = str(uuidlib.uuid4())
+            m.remember(snapshot_id=snapshot_id)
         props = {"instance_uuid": inst.uuid, "user_id": m.ctxt.user_id or "",
                  "image_type": "snapshot"}
         props.update({k[len("image_"):]: v for k, v in inst.system_metadata.items()
@@ -349,8 +354,7 @@ class FinishResizeAtDest(MoveStep):
             instance_obj.set_fields(s, m.instance_uuid,
                                     expected_task_state=TaskState.RESIZE_PREP,
                                     task_state=TaskState.RESIZE_MIGRATED)
-            mig = m.migration_in(s)
-            migration_obj.walk_to(s, mig.id, MigrationStatus.POST_MIGRATING)
+            migration_obj.walk_to(s, m.migration_uuid, MigrationStatus.POST_MIGRATING)
         with m.mirrored_event("compute_finish_snapshot_based_resize_at_dest", m.dest_host):
             m.call(m.target_cell, m.dest_host, "finish_snapshot_based_resize_at_dest",
                    snapshot_id=m.data.get("snapshot_id"), source_host=m.source_host)

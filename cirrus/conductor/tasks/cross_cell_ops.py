@@ -35,11 +35,7 @@ _M = MigrationStatus
 
 def _exists(move: CrossCellMove, cell: CellMapping) -> bool:
     with move.runtime.cell_reader(cell) as s:
-        try:
-            instance_obj.get_by_uuid(s, move.instance_uuid)
-        except exception.InstanceNotFound:
-            return False
-    return True
+        return instance_obj.exists(s, move.instance_uuid, read_deleted=False)
 
 
 def _event_in(move: CrossCellMove, cell: CellMapping, name: str, host: str) -> Any:
@@ -61,9 +57,7 @@ class CleanupSourceHost(MoveStep):
             m.runtime.placement.delete_allocations(m.migration_uuid)
             return
         with m.source_db() as s:
-            try:
-                action_obj.get_by_request_id(s, m.instance_uuid, m.ctxt.request_id)
-            except exception.NotFound:
+            if not action_obj.exists(s, m.instance_uuid, m.ctxt.request_id):
                 # The compute's event decorator needs an action for this request there.
                 action_obj.start(s, m.instance_uuid, action_obj.CONFIRM_RESIZE,
                                  m.ctxt.request_id, m.ctxt.user_id, m.ctxt.project_id)
@@ -89,7 +83,7 @@ class FinishConfirmInTarget(MoveStep):
         m = self._m
         with m.target_db() as s:
             inst = instance_obj.get_by_uuid(s, m.instance_uuid)
-            migration_obj.walk_to(s, m.migration_in(s).id, _M.CONFIRMED)
+            migration_obj.walk_to(s, m.migration_uuid, _M.CONFIRMED)
             instance_obj.set_flavors(s, m.instance_uuid, inst.flavor, None, None)
             instance_obj.set_system_metadata(s, m.instance_uuid, {rb.OLD_VM_STATE: None})
             stopped = inst.power_state == PowerState.SHUTDOWN
@@ -296,7 +290,7 @@ def _failed(move: CrossCellMove, notifier: Notifier, cell: CellMapping,
     with move.runtime.cell_session(cell) as s:
         try:
             mig = move.migration_in(s)
-            migration_obj.transition(s, mig.id, _M.ERROR)
+            migration_obj.transition(s, mig.id, _M.ERROR, current=mig)
         except exception.CirrusException as exc:
             LOG.info("Migration %s left as it is: %s", move.migration_uuid, exc)
         instance_obj.add_fault(s, move.instance_uuid, 500, str(error)[:255], repr(error),

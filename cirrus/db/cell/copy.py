@@ -23,7 +23,20 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import ColumnElement, MetaData, Table, and_, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    exists,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
@@ -172,6 +185,20 @@ def _read(session: Session, spec: TableSpec, instance_uuid: str, *,
     return [dict(row) for row in session.execute(stmt).mappings()]
 
 
+def _holding(session: Session, instance_uuid: str, *, read_deleted: bool) -> frozenset[str]:
+    """The planned tables that hold rows of the server, in one statement.
+
+    A server has rows in about half of the tables; reading or deleting only those saves
+    a statement per empty table. Run in the transaction that then reads or deletes, so
+    what it finds is what those see.
+    """
+    probe = union_all(*(
+        select(literal(spec.name, String).label("name"))
+        .where(exists().where(_owned(spec, instance_uuid, read_deleted=read_deleted)))
+        for spec in PLAN))
+    return frozenset(session.execute(probe).scalars())
+
+
 def _prepare(spec: TableSpec, row: Row, key_maps: KeyMaps) -> Row:
     values = {name: value for name, value in row.items() if name not in spec.generated}
     if spec.parent is not None:
@@ -237,8 +264,10 @@ def copy_instance(source: Session, target: Session, instance_uuid: str, *,
     overrides = _checked_overrides(instance_overrides)
     counts: dict[str, int] = {}
     key_maps: dict[str, Mapping[Any, Any]] = {}
+    holding = _holding(source, instance_uuid, read_deleted=read_deleted)
     for spec in PLAN:
-        rows = _read(source, spec, instance_uuid, read_deleted=read_deleted)
+        rows = (_read(source, spec, instance_uuid, read_deleted=read_deleted)
+                if spec.name in holding else [])
         if spec.name == "instances":
             if not rows:
                 raise exception.InstanceNotFound(instance_id=instance_uuid)
@@ -263,7 +292,10 @@ def hard_delete_instance(session: Session, instance_uuid: str) -> int:
     Returns the number of rows removed; a second call removes nothing.
     """
     removed = 0
+    holding = _holding(session, instance_uuid, read_deleted=True)
     for spec in reversed(PLAN):
+        if spec.name not in holding:
+            continue
         stmt = delete(_table(spec.name)).where(_owned(spec, instance_uuid, read_deleted=True))
         removed += _rowcount(session.execute(stmt))
     return removed

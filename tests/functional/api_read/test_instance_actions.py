@@ -33,6 +33,9 @@ def _record(dep: Deployment, uuid: str, request_id: str, action: str, *,
         with dep.runtime.cell_session(cell) as s:
             row = s.query(models.InstanceAction).filter_by(request_id=request_id).one()
             row.created_at = row.updated_at = row.start_time = when
+            # The action's updated_at is also that of its latest event.
+            for ev in s.query(models.InstanceActionEvent).filter_by(action_id=row.id):
+                ev.created_at = ev.updated_at = when
 
 
 @pytest.fixture

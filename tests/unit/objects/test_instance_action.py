@@ -71,3 +71,19 @@ def test_a_request_without_an_action_runs_unrecorded(cells):
     with action_obj.event(here.begin, "inst-1", "req-none", "cold_migrate", "sc"):
         ran.append(True)
     assert ran == [True]
+
+
+def test_an_action_is_updated_when_its_events_are(cells):
+    here, _ = cells
+    with here.begin() as s:
+        action_obj.start(s, "inst-1", "resize", "req-1", "u", "p")
+    with here() as s:
+        before = action_obj.get_by_request_id(s, "inst-1", "req-1").updated_at
+    with action_obj.event(here.begin, "inst-1", "req-1", "compute_prep_resize", "h1"):
+        pass
+    with here() as s:
+        (listed,) = action_obj.get_all(s, "inst-1")
+        shown = action_obj.get_by_request_id(s, "inst-1", "req-1")
+    (ev,) = shown.events
+    assert before is not None and ev.finish_time is not None
+    assert listed.updated_at == shown.updated_at == ev.finish_time > before

@@ -283,3 +283,18 @@ def test_what_a_transition_returns_is_what_a_read_gives(session):
     walked = migration_obj.walk_to(session, mig.id, M.FINISHED)
     assert walked == migration_obj.get_by_id(session, mig.id)
     assert walked.status == M.FINISHED
+
+
+def test_walk_to_stays_inside_the_transition_table(session):
+    mig = _make(session, status=M.PRE_MIGRATING)
+    assert migration_obj.walk_to(session, mig.uuid, M.POST_MIGRATING).status == \
+        M.POST_MIGRATING
+    # Already there: nothing written, the migration as it is.
+    again = migration_obj.walk_to(session, mig.id, M.POST_MIGRATING)
+    assert again == migration_obj.get_by_id(session, mig.id)
+    # Backwards is no path of the table: refused, the status kept.
+    with pytest.raises(exception.InvalidMigrationTransition):
+        migration_obj.walk_to(session, mig.id, M.MIGRATING)
+    assert migration_obj.get_by_id(session, mig.id).status == M.POST_MIGRATING
+    with pytest.raises(exception.MigrationNotFound):
+        migration_obj.walk_to(session, 404, M.FINISHED)
