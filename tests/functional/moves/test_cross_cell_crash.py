@@ -120,10 +120,17 @@ def cell(host):
 
 
 def announced(notifications, uuid, since, operation):
-    """The server's ``instance.resize_<operation>.*`` notifications after ``since``."""
+    """The server's ``instance.resize_<operation>.*`` notifications after ``since``, once
+    the ``.end`` is among them: they arrive on the listener's thread, and the server is
+    ACTIVE a moment before the superconductor sends the end."""
     prefix = f"instance.resize_{operation}."
-    return [n["event_type"] for n in notifications.of(uuid)[since:]
-            if n["event_type"].startswith(prefix)]
+
+    def _seen():
+        found = [n["event_type"] for n in notifications.of(uuid)[since:]
+                 if n["event_type"].startswith(prefix)]
+        return found if prefix + "end" in found else None
+
+    return wait_for(_seen, 10, what=f"{prefix}end of {uuid}")
 
 
 # -- resize --------------------------------------------------------------------------
