@@ -142,8 +142,9 @@ def list_networks(req: falcon.Request, resp: falcon.Response) -> None:
     query = filters.parse(req.params, networks.FILTERS, networks.SORT_KEYS)
     with _session(req) as session:
         rows = networks.list_networks(session, ctx, query)
+        admin = bool(ctx.is_admin)
         body: dict[str, Any] = {"networks": [
-            filters.select_fields(_serialize_network(r, ctx.is_admin), query.fields) for r in rows
+            filters.select_fields(_serialize_network(r, admin), query.fields) for r in rows
         ]}
     links = _links(req, "networks", query, rows)
     if links:
@@ -157,7 +158,7 @@ def create_network(req: falcon.Request, resp: falcon.Response) -> None:
     body = read_json(req)
     with _session(req) as session:
         row = networks.create_network(session, ctx, body)
-        resp.media = {"network": _serialize_network(row, ctx.is_admin)}
+        resp.media = {"network": _serialize_network(row, bool(ctx.is_admin))}
     resp.status = falcon.HTTP_201
 
 
@@ -167,7 +168,7 @@ def get_network(req: falcon.Request, resp: falcon.Response, network_id: str) -> 
     fields = tuple(filters.values(req.params, "fields"))
     with _session(req) as session:
         row = networks.get_network(session, ctx, network_id)
-        resp.media = {"network": filters.select_fields(_serialize_network(row, ctx.is_admin),
+        resp.media = {"network": filters.select_fields(_serialize_network(row, bool(ctx.is_admin)),
                                                       fields)}
 
 
