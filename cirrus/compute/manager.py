@@ -148,7 +148,7 @@ class ComputeManager:
             if alternates is not None and self.runtime.conf.scheduler.max_attempts > 1:
                 self._reschedule(ctxt, inst, image, requested_networks, alternates, exc)
             else:
-                self._fail_build(ctxt, instance_uuid, exc)
+                self._fail_build(ctxt, instance_uuid, requested_networks, exc)
             return
         self.tracker.refresh_usage()
         self._notify(ctxt, inst, "create.end")
@@ -188,7 +188,7 @@ class ComputeManager:
                     requested_networks: Any, alternates: list[dict[str, Any]],
                     error: Exception) -> None:
         """Give this host's share back and ask the cell conductor to try an alternate."""
-        self._clean_guest(inst.uuid)
+        self._clean_guest(inst.uuid, requested_networks)
         try:
             volumes.disconnect_for_reschedule(self.runtime, self.cell, inst.project_id or "",
                                               inst.uuid)
@@ -202,15 +202,17 @@ class ComputeManager:
             project_id=inst.project_id, user_id=inst.user_id, image=image,
             requested_networks=requested_networks, reason=str(error))
 
-    def _clean_guest(self, uuid: str) -> None:
+    def _clean_guest(self, uuid: str, requested_networks: Any) -> None:
         try:
             self.driver.destroy(uuid)
-            network.deallocate_for_instance(self.runtime, uuid)
+            network.deallocate_for_instance(self.runtime, uuid,
+                                            keep=network.given_ports(requested_networks))
         except Exception:
             LOG.exception("Cleanup of guest %s failed", uuid)
 
-    def _fail_build(self, ctxt: RequestContext, uuid: str, exc: Exception) -> None:
-        self._clean_guest(uuid)
+    def _fail_build(self, ctxt: RequestContext, uuid: str, requested_networks: Any,
+                    exc: Exception) -> None:
+        self._clean_guest(uuid, requested_networks)
         with self._session() as s:
             # A reschedule that cannot happen says why it was wanted, as Nova's fault does.
             message = (str(exc) if isinstance(exc, exception.RescheduledException)
@@ -235,7 +237,8 @@ class ComputeManager:
         self._notify(ctxt, inst, "delete.start")
         with self._event(ctxt, instance_uuid, "terminate_instance"):
             self.driver.destroy(instance_uuid)
-            network.deallocate_for_instance(self.runtime, instance_uuid)
+            network.deallocate_for_instance(self.runtime, instance_uuid,
+                                            keep=network.preserved_ports(inst.network_info))
             volumes.release_all(self.runtime, self.cell, inst.project_id or "", instance_uuid)
             self.runtime.placement.delete_allocations(instance_uuid)
             self._end_moves(instance_uuid)

@@ -1,7 +1,7 @@
 """The compute side of networking: ports for a server, and its network info cache."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from cirrus import exception
@@ -14,7 +14,7 @@ ALLOCATION = "allocation"
 """The ``binding:profile`` key naming the providers of a port's resource request."""
 
 
-def _vif(port: Any, network: Any) -> dict[str, Any]:
+def _vif(port: Any, network: Any, preserve: bool) -> dict[str, Any]:
     return {
         "id": port.id, "address": port.mac_address, "type": port.vif_type or "ovs",
         "vnic_type": port.vnic_type, "active": True,
@@ -22,7 +22,19 @@ def _vif(port: Any, network: Any) -> dict[str, Any]:
         "fixed_ips": [{"ip_address": ip.ip_address, "subnet_id": ip.subnet_id}
                       for ip in port.fixed_ips],
         "profile": dict(port.profile or {}),
+        # As Nova's VIF: a port the user made outlives the server; ours go with it.
+        "preserve_on_delete": preserve,
     }
+
+
+def given_ports(requested: Iterable[Mapping[str, Any]] | None) -> set[str]:
+    """The ports a boot request named (the user's, not to be deleted with the server)."""
+    return {item["port_id"] for item in requested or () if item.get("port_id")}
+
+
+def preserved_ports(network_info: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The ports of a server's network info that outlive it."""
+    return {vif["id"] for vif in network_info if vif.get("preserve_on_delete")}
 
 
 def profile_with_allocation(port: Port, mapping: Mapping[str, str],
@@ -75,18 +87,26 @@ def allocate_for_instance(runtime: Runtime, instance_uuid: str, project_id: str,
             port = client.create_port(item["network_id"], device_id=instance_uuid,
                                       device_owner=owner, host_id=host, fixed_ips=fixed,
                                       project_id=project_id)
-        vifs.append(_vif(port, client.get_network(port.network_id)))
+        vifs.append(_vif(port, client.get_network(port.network_id),
+                         preserve=bool(item.get("port_id"))))
     return vifs
 
 
-def deallocate_for_instance(runtime: Runtime, instance_uuid: str) -> None:
-    """Delete the ports of a deleted server (ports it was given are only unbound)."""
+def deallocate_for_instance(runtime: Runtime, instance_uuid: str,
+                            keep: Collection[str] = ()) -> None:
+    """Delete the ports made for a server; those in ``keep`` (the user's) are detached
+    from it instead: no device, no host, no allocation in their profile (as Nova)."""
     client = runtime.network
     for port in client.list_ports(device_id=instance_uuid):
         try:
-            client.delete_port(port.id)
+            if port.id in keep:
+                profile = {k: v for k, v in (port.profile or {}).items() if k != ALLOCATION}
+                client.update_port(port.id, device_id="", device_owner="", host_id="",
+                                   profile=profile)
+            else:
+                client.delete_port(port.id)
         except Exception:
-            LOG.exception("Could not delete port %s of %s", port.id, instance_uuid)
+            LOG.exception("Could not release port %s of %s", port.id, instance_uuid)
 
 
 def profiles_from_allocation(runtime: Runtime, ports: list[Port],

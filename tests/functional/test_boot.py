@@ -1,5 +1,7 @@
 """Boot, show, list and delete servers in both cells through openstacksdk."""
 
+import contextlib
+
 import pytest
 
 from cirrus.objects import instance as instance_obj
@@ -136,3 +138,31 @@ def test_boot_with_unknown_network_is_400(cloud, member):
     assert resp.status_code == 400
     assert resp.json()["badRequest"]["message"] == (
         "Network 3a1c5b7e-0000-4000-8000-000000000000 could not be found.")
+
+
+@pytest.mark.parametrize("host_down", [False, True], ids=["by-compute", "local-delete"])
+def test_a_port_the_user_made_outlives_the_server(cloud, member, admin, host_down):
+    """As Nova: a port given at boot is detached from the server when it is deleted (by
+    its compute, or by the API when the compute is down); the port made for a network
+    goes with the server."""
+    from tests.functional.moves import helpers as mv
+
+    net = member.network.find_network("private")
+    own = member.network.create_port(network_id=net.id, name="mine")
+    server = helpers.boot(member, "own-port", networks=[{"port": own.id}, {"uuid": net.id}])
+    server = helpers.wait_status(member, server.id, "ACTIVE")
+    ports = {p.id for p in cloud.runtime.network.list_ports(device_id=server.id)}
+    assert own.id in ports and len(ports) == 2
+    host = mv.host_of(admin, server.id)
+    down = ({"forced_down": True}, {"forced_down": False}) if host_down else None
+    with (mv.service_changed(cloud, admin, host, *down) if down
+          else contextlib.nullcontext()):
+        member.compute.delete_server(server.id)
+        helpers.wait_gone(member, server.id)
+    assert list(cloud.runtime.network.list_ports(device_id=server.id)) == []
+    kept = cloud.runtime.network.get_port(own.id)
+    assert (kept.device_id, kept.device_owner, kept.host_id) == ("", "", "")
+    assert "allocation" not in kept.profile
+    assert {p.id for p in cloud.runtime.network.list_ports(network_id=net.id)} & ports == {
+        own.id}
+    member.network.delete_port(own.id)

@@ -142,6 +142,34 @@ def test_failed_build_is_rescheduled_to_an_alternate(cloud, member, admin):
         helpers.wait_gone(admin, filler.id)
 
 
+def test_a_rescheduled_build_keeps_the_port_it_was_given(cloud, member, admin):
+    """The failed host lets go of the user's port without deleting it, and the
+    alternate binds it."""
+    net = member.network.find_network("private")
+    own = member.network.create_port(network_id=net.id, name="mine-resched")
+    filler = helpers.boot(admin, "filler-port", flavor="3", zone="cell1:cell1-host2")
+    helpers.wait_status(admin, filler.id, "ACTIVE")
+    first = cloud.computes["cell1-host1"].driver
+    first.fail_next("spawn", exception.DriverError(method="spawn", reason="bad host"))
+    try:
+        server = helpers.boot(member, "resched-port", zone="cell1",
+                              networks=[{"port": own.id}])
+        active = helpers.wait_status(member, server.id, "ACTIVE")
+        assert _host(admin, active.id) == "cell1-host2"
+        bound = cloud.runtime.network.get_port(own.id)
+        assert (bound.device_id, bound.host_id) == (server.id, "cell1-host2")
+        assert [a["addr"] for a in active.addresses["private"]] == [
+            ip.ip_address for ip in bound.fixed_ips]
+        member.compute.delete_server(server.id)
+        helpers.wait_gone(member, server.id)
+        assert cloud.runtime.network.get_port(own.id).device_id == ""
+    finally:
+        first.clear_faults()
+        admin.compute.delete_server(filler.id)
+        helpers.wait_gone(admin, filler.id)
+        member.network.delete_port(own.id)
+
+
 def test_build_fails_for_good_when_alternates_run_out(cloud, member):
     for host in ("cell1-host1", "cell1-host2"):
         cloud.computes[host].driver.fail_next(

@@ -5,7 +5,7 @@ import logging
 from cirrus import exception
 from cirrus.api.common import APIState, Located
 from cirrus.api.ops import server_groups
-from cirrus.compute import actions, volumes
+from cirrus.compute import actions, network, volumes
 from cirrus.context import RequestContext
 from cirrus.objects import build_request as br_obj
 from cirrus.objects import instance as instance_obj
@@ -106,11 +106,8 @@ def local_delete(state: APIState, ctx: RequestContext, loc: Located) -> None:
     # nothing would release it once the server is gone.
     for consumer in moves:
         runtime.placement.delete_allocations(consumer)
-    try:
-        for port in runtime.network.list_ports(device_id=uuid):
-            runtime.network.delete_port(port.id)
-    except Exception:
-        LOG.exception("Could not remove the ports of deleted server %s", uuid)
+    network.deallocate_for_instance(runtime, uuid,
+                                    keep=network.preserved_ports(inst.network_info))
     with runtime.api_session() as s:
         im_obj.mark_deleted(s, uuid)
         spec_obj.delete(s, uuid)
