@@ -54,6 +54,7 @@ from resize import Events, _pct  # bench/resize.py: notification waiter, percent
 from cirrus import log
 from cirrus.conductor.cross_cell import CrossCellMover
 from cirrus.conductor.tasks import cross_cell as cc_tasks
+from cirrus.db import engine as db_engine
 from cirrus.notifications.notifier import Notifier
 from cirrus.placement_client.client import PlacementClient
 from cirrus.rpc.client import RPCClient
@@ -345,6 +346,28 @@ def _install_sql() -> None:
         event.listen(Engine, name, fn)
     _wrap_commit("do_commit", "commits")
     _wrap_commit("do_rollback", "rollbacks")
+    _count_driver_begins()
+
+
+def _count_driver_begins() -> None:
+    """Cirrus's SQLite engines send their BEGIN straight to the driver, where no cursor
+    event sees it: it is a statement all the same, counted as one."""
+    tune = db_engine._tune_sqlite
+
+    def tuned(engine: Engine, **kwargs: Any) -> None:
+        tune(engine, **kwargs)
+        begin = engine.dialect.do_begin
+
+        def counted(dbapi_connection: Any) -> None:
+            start = time.perf_counter()
+            try:
+                begin(dbapi_connection)
+            finally:
+                PROBE.statement(engine, "BEGIN", time.perf_counter() - start)
+
+        engine.dialect.do_begin = counted  # type: ignore[method-assign]
+
+    db_engine._tune_sqlite = tuned
 
 
 def _wrap_commit(method: str, counter: str) -> None:

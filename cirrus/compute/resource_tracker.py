@@ -25,6 +25,10 @@ class ResourceTracker:
         self._driver = driver
         self._lock = threading.Lock()
         self.nodes: dict[str, cn_obj.ComputeNode] = {}
+        # Refresh requests asked for and covered, for refresh_usage's sharing.
+        self._refresh = threading.Condition()
+        self._asked = self._covered = 0
+        self._refreshing = False
 
     def _inventory(self, res: Any) -> dict[str, dict[str, Any]]:
         conf = self._runtime.conf
@@ -77,10 +81,33 @@ class ResourceTracker:
                 local_gb_used=disk, running_vms=count)
 
     def refresh_usage(self) -> None:
-        """Recompute usage after a server arrived or left."""
-        with self._lock:
-            for node in self.nodes.values():
-                self._update_usage(node)
+        """Recompute usage after a server arrived or left.
+
+        Concurrent callers share recomputations: each returns once a recomputation that
+        began after it asked has finished, so its own change is counted, but builds ending
+        together on a busy host pay for one recomputation instead of one each. A failed
+        one covers nobody; a waiter then runs its own.
+        """
+        with self._refresh:
+            self._asked += 1
+            wanted = self._asked
+            while self._covered < wanted and self._refreshing:
+                self._refresh.wait()
+            if self._covered >= wanted:
+                return
+            self._refreshing, covers = True, self._asked
+        try:
+            with self._lock:
+                for node in self.nodes.values():
+                    self._update_usage(node)
+        except BaseException:
+            covers = 0
+            raise
+        finally:
+            with self._refresh:
+                self._refreshing = False
+                self._covered = max(self._covered, covers)
+                self._refresh.notify_all()
 
     def node(self, nodename: str | None = None) -> cn_obj.ComputeNode:
         """The node record (the only one when ``nodename`` is None)."""

@@ -23,8 +23,8 @@ def connector(host: str) -> dict[str, Any]:
 
 
 def bdms_of(runtime: Runtime, cell: CellMapping, instance_uuid: str) -> list[BlockDevice]:
-    """The live mappings of a server."""
-    with runtime.cell_session(cell) as s:
+    """The live mappings of a server (a read: no write lock on the cell database)."""
+    with runtime.cell_reader(cell) as s:
         return bdm_obj.get_by_instance(s, instance_uuid)
 
 

@@ -238,7 +238,7 @@ class ComputeTaskManager:
                         cell: CellMapping, host: str) -> bool:
         """Copy the build request into the cell and flip the mapping; False if deleted."""
         uuid = spec.instance_uuid
-        with self._runtime.api_session() as s:
+        with self._runtime.api_reader() as s:
             br = br_obj.get(s, uuid)
         if br is None:
             LOG.info("Server %s was deleted before it reached a cell", uuid)

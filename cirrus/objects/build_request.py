@@ -3,9 +3,10 @@
 import dataclasses
 import datetime
 import json
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session
 
 from cirrus.db.api import models
@@ -23,7 +24,7 @@ class BuildRequest:
     created_at: datetime.datetime
 
 
-def _from_row(row: models.BuildRequest) -> BuildRequest:
+def _from_row(row: Any) -> BuildRequest:
     return BuildRequest(
         instance_uuid=row.instance_uuid, project_id=row.project_id,
         instance=json.loads(row.instance),
@@ -42,9 +43,16 @@ def create(session: Session, instance_uuid: str, project_id: str, instance: dict
     ))
 
 
+# NOTE: the superconductor reads and removes a build request on every boot; plain rows from
+# pre-built statements skip the ORM's statement building and entity loading.
+_TABLE = cast(Table, models.BuildRequest.__table__)
+_GET = select(_TABLE).where(_TABLE.c.instance_uuid == bindparam("uuid"))
+_DELETE = sql_delete(_TABLE).where(_TABLE.c.instance_uuid == bindparam("uuid"))
+
+
 def get(session: Session, instance_uuid: str) -> BuildRequest | None:
     """The build request of a server, or None once it was placed or deleted."""
-    row = session.scalar(select(models.BuildRequest).filter_by(instance_uuid=instance_uuid))
+    row = session.execute(_GET, {"uuid": instance_uuid}).first()
     return _from_row(row) if row else None
 
 
@@ -73,8 +81,5 @@ def usage(session: Session, project_id: str) -> tuple[int, int, int]:
 
 def delete(session: Session, instance_uuid: str) -> bool:
     """Remove a build request; False when it was already gone (the server was placed)."""
-    row = session.scalar(select(models.BuildRequest).filter_by(instance_uuid=instance_uuid))
-    if row is None:
-        return False
-    session.delete(row)
-    return True
+    result: Any = session.execute(_DELETE, {"uuid": instance_uuid})
+    return bool(result.rowcount)

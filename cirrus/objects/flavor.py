@@ -1,6 +1,8 @@
 """Flavors in the API database."""
 
-from sqlalchemy import or_, select
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,12 +21,28 @@ def _to_spec(row: models.Flavor) -> FlavorSpec:
     )
 
 
+# NOTE: every boot and resize reads its flavor: plain rows from pre-built statements skip
+# the ORM's entity loading and its eager load of the flavor's projects.
+_FLAVOR_TABLE = cast(Table, models.Flavor.__table__)
+_BY_FLAVOR_ID = select(_FLAVOR_TABLE).where(_FLAVOR_TABLE.c.flavorid == bindparam("flavorid"))
+_EXTRA_SPECS = select(models.FlavorExtraSpec.key, models.FlavorExtraSpec.value).where(
+    models.FlavorExtraSpec.flavor_id == bindparam("flavor_id")).order_by(
+        models.FlavorExtraSpec.id)
+
+
 def get_by_flavor_id(session: Session, flavorid: str) -> FlavorSpec:
     """The flavor with API id ``flavorid``; raises FlavorNotFound."""
-    row = session.scalar(select(models.Flavor).filter_by(flavorid=flavorid))
+    row: Any = session.execute(_BY_FLAVOR_ID, {"flavorid": flavorid}).first()
     if row is None:
         raise exception.FlavorNotFound(flavor_id=flavorid)
-    return _to_spec(row)
+    specs = session.execute(_EXTRA_SPECS, {"flavor_id": row.id}).all()
+    return FlavorSpec(
+        id=row.id, flavorid=row.flavorid, name=row.name, memory_mb=row.memory_mb,
+        vcpus=row.vcpus, root_gb=row.root_gb, ephemeral_gb=row.ephemeral_gb, swap=row.swap,
+        rxtx_factor=row.rxtx_factor, vcpu_weight=row.vcpu_weight, is_public=row.is_public,
+        disabled=row.disabled, description=row.description,
+        extra_specs={key: value or "" for key, value in specs},
+    )
 
 
 def projects_of(session: Session, flavorid: str) -> list[str]:

@@ -12,8 +12,8 @@ import uuid as uuidlib
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from sqlalchemy import bindparam, func, select
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cirrus import exception
@@ -110,12 +110,17 @@ def remove_member(session: Session, instance_uuid: str) -> None:
         models.InstanceGroupMember.instance_uuid == instance_uuid))
 
 
+# NOTE: built once: every build on a host checks the server's group with it.
+_GROUPS_OF = (select(models.InstanceGroup.uuid)
+              .join(models.InstanceGroupMember,
+                    models.InstanceGroupMember.group_id == models.InstanceGroup.id)
+              .where(models.InstanceGroupMember.instance_uuid == bindparam("uuid"))
+              .order_by(models.InstanceGroup.id))
+
+
 def uuids_of(session: Session, instance_uuid: str) -> list[str]:
     """The uuids of the groups a server is in (at most one when created by the API)."""
-    g, m = models.InstanceGroup, models.InstanceGroupMember
-    query = (select(g.uuid).join(m, m.group_id == g.id)
-             .where(m.instance_uuid == instance_uuid).order_by(g.id))
-    return list(session.scalars(query))
+    return list(session.scalars(_GROUPS_OF, {"uuid": instance_uuid}))
 
 
 def live_members(session: Session, members: Collection[str]) -> set[str]:

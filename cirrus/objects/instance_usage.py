@@ -89,16 +89,19 @@ def _live_flavors(session: Session, uuids: Iterable[str]) -> dict[
     return out
 
 
+_BY_PROJECT = select(
+    func.count(models.Instance.id), func.coalesce(func.sum(models.Instance.vcpus), 0),
+    func.coalesce(func.sum(models.Instance.memory_mb), 0)).where(
+        models.Instance.project_id == bindparam("project_id"), models.Instance.deleted == 0,
+        models.Instance.hidden.is_(False))
+
+
 def count_by_project(session: Session, project_id: str) -> tuple[int, int, int]:
     """(instances, vcpus, memory_mb) used by a project's live servers in this cell.
 
     The hidden copy a cross-cell move keeps in the other cell is not counted: the server
-    uses the project's quota once.
+    uses the project's quota once. The statement is built once: every create and resize
+    runs it in every cell.
     """
-    m = models.Instance
-    row = session.execute(
-        select(func.count(m.id), func.coalesce(func.sum(m.vcpus), 0),
-               func.coalesce(func.sum(m.memory_mb), 0))
-        .where(m.project_id == project_id, m.deleted == 0, m.hidden.is_(False))
-    ).one()
+    row = session.execute(_BY_PROJECT, {"project_id": project_id}).one()
     return int(row[0]), int(row[1]), int(row[2])

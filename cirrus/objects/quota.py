@@ -1,6 +1,6 @@
 """Quotas: Nova's default limits, per-project overrides, and usage counted from the cells."""
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cirrus.db.api import models
@@ -19,19 +19,26 @@ DEFAULTS = {
 }
 
 
+# NOTE: every create and resize checks quota: pre-built statements of plain columns.
+_DEFAULTS = select(models.QuotaClass.resource, models.QuotaClass.hard_limit).where(
+    models.QuotaClass.class_name == "default")
+_PROJECT = select(models.Quota.resource, models.Quota.hard_limit).where(
+    models.Quota.project_id == bindparam("project_id"))
+
+
 def defaults(session: Session) -> dict[str, int]:
     """The ``default`` quota class, falling back to Nova's defaults."""
     limits = dict(DEFAULTS)
-    for row in session.scalars(select(models.QuotaClass).filter_by(class_name="default")):
-        limits[row.resource] = row.hard_limit
+    for resource, hard_limit in session.execute(_DEFAULTS):
+        limits[resource] = hard_limit
     return limits
 
 
 def limits_for(session: Session, project_id: str) -> dict[str, int]:
     """Effective limits of a project (-1 means unlimited)."""
     limits = defaults(session)
-    for row in session.scalars(select(models.Quota).filter_by(project_id=project_id)):
-        limits[row.resource] = row.hard_limit
+    for resource, hard_limit in session.execute(_PROJECT, {"project_id": project_id}):
+        limits[resource] = hard_limit
     return limits
 
 

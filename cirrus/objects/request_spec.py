@@ -2,10 +2,10 @@
 
 import dataclasses
 import json
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cirrus.db.api import models
@@ -165,14 +165,21 @@ class RequestSpec:
         return self.replace(requested_resources=groups)
 
 
+# NOTE: every boot stores a spec: pre-built statements on the table skip the ORM's unit of
+# work (the column defaults and updated_at's onupdate apply all the same).
+_TABLE = cast(Table, models.RequestSpec.__table__)
+_REPLACE = update(_TABLE).where(_TABLE.c.instance_uuid == bindparam("b_uuid")).values(
+    spec=bindparam("b_spec"))
+_INSERT = insert(_TABLE)
+
+
 def save(session: Session, spec: RequestSpec) -> None:
     """Store the persistent part of a request spec (insert or replace)."""
-    row = session.scalar(select(models.RequestSpec).filter_by(instance_uuid=spec.instance_uuid))
     text = json.dumps(spec.persistent_dict())
-    if row is None:
-        session.add(models.RequestSpec(instance_uuid=spec.instance_uuid, spec=text))
-    else:
-        row.spec = text
+    params = {"b_uuid": spec.instance_uuid, "b_spec": text}
+    replaced: Any = session.execute(_REPLACE, params)
+    if not replaced.rowcount:
+        session.execute(_INSERT, {"instance_uuid": spec.instance_uuid, "spec": text})
 
 
 def load(session: Session, instance_uuid: str) -> RequestSpec | None:

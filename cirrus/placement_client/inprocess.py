@@ -81,6 +81,53 @@ def _speed_up_validation() -> None:
         util.jsonschema = _CachedSchemas(jsonschema)
 
 
+def _memoized(lookup: Callable[[Any, str], Any], slot: str) -> Callable[[Any, str], Any]:
+    """``lookup(ctx, key)`` answered once per request for each key.
+
+    The memo lives on placement's request context, which its auth middleware builds for
+    every request, so nothing outlives the request that read it.
+    """
+    def wrapper(ctx: Any, key: str) -> Any:
+        memo = ctx.__dict__.setdefault(slot, {})
+        if key not in memo:
+            memo[key] = lookup(ctx, key)
+        return memo[key]
+
+    wrapper.__wrapped__ = lookup  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _share_lookups_within_requests() -> None:
+    """One lookup per project, user and provider in a request, not one per consumer.
+
+    ``POST /allocations`` (the scheduler's batched claim of concurrent boots) looks up
+    the project, the user and every provider again for each consumer of the batch, each
+    in a transaction of its own: most of the batch's cost when its consumers share them.
+    The rows are the same for the whole request (projects and users are only ever added,
+    and the provider's generation is re-read under the write that checks it), so later
+    consumers of the request reuse the first lookup.
+    """
+    from placement.handlers import allocation
+    from placement.handlers import util as data_util
+
+    if hasattr(data_util._get_or_create_project, "__wrapped__"):
+        return
+    data_util._get_or_create_project = _memoized(data_util._get_or_create_project,
+                                                 "_cirrus_projects")
+    data_util._get_or_create_user = _memoized(data_util._get_or_create_user, "_cirrus_users")
+    by_uuid = allocation._resource_providers_by_uuid
+
+    def providers(ctx: Any, rp_uuids: Iterable[str]) -> dict[str, Any]:
+        memo = ctx.__dict__.setdefault("_cirrus_providers", {})
+        wanted = list(rp_uuids)
+        missing = [u for u in wanted if u not in memo]
+        if missing:
+            memo.update(by_uuid(ctx, missing))
+        return {u: memo[u] for u in wanted}
+
+    allocation._resource_providers_by_uuid = providers
+
+
 class _Serialized:
     """Run one request at a time: SQLite behind placement fails "database is locked" else."""
 
@@ -156,6 +203,7 @@ def load_placement(connection: str, sync: bool = True) -> Any:
 
             pconf = _placement_conf(connection, sync)
             _speed_up_validation()
+            _share_lookups_within_requests()
             db_api.configure(pconf)
             # oslo.db sleeps at every connection check-in so eventlet's green threads get
             # a turn; with real threads it only hands the GIL away in mid-request, a

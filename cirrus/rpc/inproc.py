@@ -71,11 +71,39 @@ class Channel(memory.Channel):  # type: ignore[misc]
 
 
 class Transport(memory.Transport):  # type: ignore[misc]
-    """The memory transport with a blocking ``drain_events``."""
+    """The memory transport with a blocking ``drain_events``.
+
+    oslo.messaging's listeners drain with timeouts that restart at a millisecond after
+    every message and double up to seconds, so most calls time out: each connection keeps
+    one waiter registered, and a call polls the queues only when something was put on
+    them since a poll last found them all empty.
+    """
 
     Channel = Channel
     driver_type = "inproc"
     driver_name = "inproc"
+
+    def __init__(self, client: Any, **kwargs: Any) -> None:
+        super().__init__(client, **kwargs)  # type: ignore[no-untyped-call]
+        self._waiter = _Waiter()
+        self._listening: frozenset[str] = frozenset()
+        # The waiter's generation when a poll of every queue found them all empty.
+        self._empty_at: int | None = None
+
+    def _listen(self) -> None:
+        queues = frozenset(q for channel in self.channels for q in channel._active_queues)
+        if queues != self._listening:
+            _register(self._waiter, self._listening - queues, add=False)
+            _register(self._waiter, queues - self._listening, add=True)
+            self._listening = queues
+            # A queue just listened to may hold messages put before.
+            self._empty_at = None
+
+    def close_connection(self, connection: Any) -> None:
+        """Close as the memory transport does, and stop listening for wake-ups."""
+        _register(self._waiter, self._listening, add=False)
+        self._listening = frozenset()
+        super().close_connection(connection)  # type: ignore[no-untyped-call]
 
     def drain_events(  # type: ignore[override]
         self, connection: Any, timeout: float | None = None
@@ -84,26 +112,25 @@ class Transport(memory.Transport):  # type: ignore[misc]
         deadline = None if timeout is None else time.monotonic() + timeout
         assert self.cycle is not None
         get = self.cycle.get
-        waiter = _Waiter()
-        queues = {q for channel in self.channels for q in channel._active_queues}
-        _register(waiter, queues, add=True)
-        try:
-            while True:
-                with waiter.cond:
-                    seen = waiter.generation
+        waiter = self._waiter
+        self._listen()
+        while True:
+            with waiter.cond:
+                seen = waiter.generation
+            if seen != self._empty_at:
                 try:
                     get(self._deliver, timeout=timeout)  # type: ignore[no-untyped-call]
-                    return
                 except Empty:
-                    pass
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise TimeoutError
-                with waiter.cond:
-                    if waiter.generation == seen:
-                        waiter.cond.wait(timeout=remaining if remaining is not None else 1.0)
-        finally:
-            _register(waiter, queues, add=False)
+                    self._empty_at = seen
+                else:
+                    self._empty_at = None
+                    return
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise TimeoutError
+            with waiter.cond:
+                if waiter.generation == seen:
+                    waiter.cond.wait(timeout=remaining if remaining is not None else 1.0)
 
 
 def register() -> None:
