@@ -135,7 +135,7 @@ class CrossCellManager:
     def _upload(self, uuid: str, mig: Migration, snapshot_id: str) -> None:
         c = self._c
         image = c.runtime.image
-        image.update_image(snapshot_id, {"disk_format": c.driver.snapshot_format,
+        image.update_image(snapshot_id, {"disk_format": c.driver.snapshot_format(uuid),
                                          "container_format": "bare"})
         with progress.for_migration(c.runtime, c.cell, mig.id, progress.UPLOAD) as report:
             stream = read_ahead(c.driver.snapshot(uuid, progress=report))

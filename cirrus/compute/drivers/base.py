@@ -58,8 +58,12 @@ class ComputeDriver(abc.ABC):
     """
 
     capabilities = Capabilities()
-    # The disk format of what ``snapshot`` streams, for the image service.
-    snapshot_format = "raw"
+
+    def snapshot_format(self, uuid: str) -> str:
+        """The disk format of what ``snapshot`` streams for ``uuid``, for the image
+        service."""
+        del uuid
+        return "raw"
 
     @abc.abstractmethod
     def init_host(self, host: str) -> None:

@@ -11,6 +11,9 @@ Layout under ``instances_path``::
                                 has a drive; written again wherever the guest is created
     <host>/<uuid>/guest.json    power state and name, so a restarted compute sees its guests
     <host>/<uuid>_resize/       the source's disks a move set aside, kept until confirm
+    <host>/.snapshots/<uuid>.qcow2  a cross-cell snapshot packed for upload, while it is
+                                sent: a root disk with more holes before its last data
+                                than data goes to the image service as qcow2
 
 Same-cell moves copy the files into the destination host's directory; both hosts must
 see ``instances_path`` (one machine, or a shared mount).
@@ -22,7 +25,7 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -45,6 +48,10 @@ MiB = 1 << 20
 ROOT, EPHEMERAL, SWAP, STATE = "disk", "disk.eph0", "disk.swap", "guest.json"
 CONFIG = "disk.config"
 ASIDE = "_resize"
+# Where a packed (qcow2) snapshot is made on its way to the image service; not a guest.
+SNAPSHOTS = ".snapshots"
+# Holes below this much travel as zeros: packing costs a conversion on both sides.
+PACK_ABOVE = 64 * MiB
 
 
 def _error(method: str, reason: str) -> exception.DriverError:
@@ -68,7 +75,6 @@ class LocalDiskDriver(ComputeDriver):
     """
 
     capabilities = Capabilities(supports_migration=True, has_real_disks=True)
-    snapshot_format = "raw"
 
     def __init__(self, instances_path: Path, image: ImageClient | None, *, vcpus: int = 16,
                  memory_mb: int = 32768, local_gb: int = 0,
@@ -400,16 +406,40 @@ class LocalDiskDriver(ComputeDriver):
 
     # -- moves across cells ----------------------------------------------------------------
 
+    def snapshot_format(self, uuid: str) -> str:
+        """qcow2 when the root disk's holes between data would travel as more zeros than
+        it has data (and qemu-img is there to pack it); raw otherwise, which needs no
+        conversion on either side."""
+        return "qcow2" if _worth_packing(self._existing("snapshot", uuid) / ROOT) else "raw"
+
     def snapshot(self, uuid: str,
                  progress: ProgressCallback | None = None) -> Iterable[bytes]:
-        """The root disk's bytes in chunks, read as they are sent.
+        """The root disk's bytes in chunks, read as they are sent, in the format
+        ``snapshot_format`` says.
 
-        The trailing hole is not sent: the destination grows the disk to its flavor.
-        ``progress`` counts the bytes of the stream as the caller takes them.
+        A raw stream leaves out the trailing hole: the destination grows the disk to its
+        flavor. ``progress`` counts the bytes of the stream as the caller takes them.
         """
         root = self._existing("snapshot", uuid) / ROOT
+        if _worth_packing(root):
+            return self._packed(uuid, root, progress)
         tally = disks.Tally(disks.stream_bytes(root, trim=True), progress)
         return tally.counted(disks.read_stream(root, trim=True))
+
+    def _packed(self, uuid: str, root: Path,
+                progress: ProgressCallback | None) -> Iterator[bytes]:
+        """The disk as a qcow2 file holding only its data, made when the stream is first
+        read and removed when it is done."""
+        self._check_room("snapshot", disks.allocated_bytes(root))
+        packed = self.host_dir() / SNAPSHOTS / f"{uuid}.qcow2"
+        packed.parent.mkdir(exist_ok=True)
+        try:
+            _qemu_img(_qemu_img_path(), "convert", "-f", "raw", "-O", "qcow2", str(root),
+                      str(packed), method="snapshot")
+            tally = disks.Tally(packed.stat().st_size, progress)
+            yield from tally.counted(disks.read_stream(packed))
+        finally:
+            packed.unlink(missing_ok=True)
 
     def set_aside(self, uuid: str) -> None:
         """Stop the guest and keep its disks aside for a revert or a rebuild."""
@@ -459,6 +489,22 @@ def _verify(image_id: str, writer: disks.SparseWriter, expected: str | None) -> 
                      f"{got[:32]}... (expected {expected[:32]}...)")
 
 
+def _worth_packing(root: Path) -> bool:
+    """Whether the raw stream of ``root`` would be more zeros (holes before its last data)
+    than data, and qemu-img is there to leave them out."""
+    if shutil.which("qemu-img") is None:
+        return False
+    data = disks.allocated_bytes(root)
+    return disks.stream_bytes(root, trim=True) - data > max(data, PACK_ABOVE)
+
+
+def _qemu_img_path() -> str:
+    found = shutil.which("qemu-img")
+    if found is None:
+        raise _error("snapshot", "qemu-img is not installed")
+    return found
+
+
 def _qcow2_to_raw(path: Path) -> None:
     qemu_img = shutil.which("qemu-img")
     if qemu_img is None:
@@ -476,10 +522,10 @@ def _qcow2_to_raw(path: Path) -> None:
     raw.replace(path)
 
 
-def _qemu_img(qemu_img: str, *args: str) -> str:
+def _qemu_img(qemu_img: str, *args: str, method: str = "spawn") -> str:
     try:
         done = subprocess.run([qemu_img, *args], check=True,  # noqa: S603
                               capture_output=True, text=True, timeout=3600)
     except subprocess.CalledProcessError as exc:
-        raise _error("spawn", f"qemu-img {args[0]} failed: {exc.stderr.strip()}") from exc
+        raise _error(method, f"qemu-img {args[0]} failed: {exc.stderr.strip()}") from exc
     return done.stdout

@@ -13,8 +13,10 @@ import hashlib
 
 import pytest
 
-from cirrus.compute.drivers.local import GiB
+from cirrus.compute.drivers import local_disks as disks
+from cirrus.compute.drivers.local import SNAPSHOTS, GiB, MiB
 from tests.functional.local_driver.harness import (
+    OFFSETS,
     assert_only_on,
     data_map,
     driver_of,
@@ -90,6 +92,40 @@ def _scenario_cross_cell_migrate_then_confirm_keeps_bytes(
         mv.confirm_and_wait(cloud, member, notifications, uuid)
         assert data_map(cloud, admin, uuid) == before
         assert_only_on(cloud, uuid, mv.across(source))
+        mv.check(cloud, uuid)
+
+
+def _scenario_snapshot_format_follows_the_disk_layout(
+        cloud, member, admin, notifications, monkeypatch, layout):
+    """Data at the front of the disk goes raw; data with wide holes before its end goes
+    packed as qcow2 (only its data travels) and lands as a sparse raw disk."""
+    offsets, expected = {"front": ((0, 5 * MiB), "raw"), "spread": (OFFSETS, "qcow2")}[layout]
+    image = cloud.runtime.image
+    formats = []
+    update = image.update_image
+
+    def recording(image_id, changes):
+        formats.append(changes.get("disk_format"))
+        return update(image_id, changes)
+
+    monkeypatch.setattr(image, "update_image", recording)
+    with server(cloud, member, admin, f"local-xcell-{layout}") as created:
+        uuid = created.id
+        source = mv.host_of(admin, uuid)
+        before = write_pattern(cloud, admin, uuid, offsets)
+        mv.migrate_and_wait(cloud, admin, notifications, uuid, host=mv.across(source))
+        assert formats == [expected]
+        dest = driver_of(cloud, mv.across(source))
+        assert data_map(cloud, admin, uuid) == before
+        assert root_size(cloud, admin, uuid) == GiB
+        assert not disks.is_qcow2(dest.disk_path(uuid))
+        # Sparse where it arrived: about what was written, not the holes between.
+        assert disks.allocated_bytes(dest.disk_path(uuid)) < 200 * MiB
+        assert temp_images(cloud) == []
+        assert not list((driver_of(cloud, source).host_dir() / SNAPSHOTS).glob("*"))
+        mv.check(cloud, uuid)
+        mv.confirm_and_wait(cloud, member, notifications, uuid)
+        assert data_map(cloud, admin, uuid) == before
         mv.check(cloud, uuid)
 
 
@@ -267,6 +303,11 @@ def test_same_cell_migrate_then_revert_reuses_source_disk(local):
 
 def test_cross_cell_migrate_then_confirm_keeps_bytes(local):
     local("_scenario_cross_cell_migrate_then_confirm_keeps_bytes")
+
+
+@pytest.mark.parametrize("layout", ["front", "spread"])
+def test_snapshot_format_follows_the_disk_layout(local, layout):
+    local("_scenario_snapshot_format_follows_the_disk_layout", layout)
 
 
 def test_cross_cell_resize_then_revert_keeps_bytes(local):

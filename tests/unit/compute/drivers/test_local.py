@@ -4,6 +4,7 @@ import errno
 import hashlib
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,14 @@ from cirrus.compute import cross_cell
 from cirrus.compute.drivers import load_driver, local
 from cirrus.compute.drivers import local_disks as disks
 from cirrus.compute.drivers.base import GuestSpec
-from cirrus.compute.drivers.local import EPHEMERAL, SWAP, GiB, LocalDiskDriver, MiB
+from cirrus.compute.drivers.local import (
+    EPHEMERAL,
+    SNAPSHOTS,
+    SWAP,
+    GiB,
+    LocalDiskDriver,
+    MiB,
+)
 from cirrus.conf import build_config
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.states import PowerState
@@ -227,16 +235,47 @@ def test_copy_reports_the_bytes_of_the_data_extents(tmp_path: Path) -> None:
 
 
 def test_snapshot_reports_the_bytes_as_they_are_taken(tmp_path: Path) -> None:
-    drv = _written(_driver(tmp_path, "h1"))
+    drv = _driver(tmp_path, "h1")
+    drv.spawn(_guest(), {})
+    drv.write_disk(UUID, 0, PATTERN)
+    drv.write_disk(UUID, 32 * MiB, PATTERN)  # holes too small to be worth packing
+    assert drv.snapshot_format(UUID) == "raw"
     reports: list[tuple[int, int]] = []
     stream = iter(drv.snapshot(UUID, progress=lambda d, t: reports.append((d, t))))
     first = next(stream)
-    assert reports == [(0, 512 * MiB + len(PATTERN))]
+    assert reports == [(0, 32 * MiB + len(PATTERN))]
     rest = b"".join(stream)
     total = len(first) + len(rest)
-    assert total == 512 * MiB + len(PATTERN)
+    assert total == 32 * MiB + len(PATTERN)
     assert reports[-1] == (total, total)
     assert [d for d, _ in reports] == sorted(d for d, _ in reports)
+
+
+def test_a_disk_mostly_holes_is_sent_packed_as_qcow2(tmp_path: Path) -> None:
+    drv = _written(_driver(tmp_path, "h1"))  # data at 0 and at 512 MiB
+    assert drv.snapshot_format(UUID) == "qcow2"
+    reports: list[tuple[int, int]] = []
+    sent = b"".join(drv.snapshot(UUID, progress=lambda d, t: reports.append((d, t))))
+    assert sent[:4] == b"QFI\xfb"
+    assert len(sent) < 4 * MiB  # the data and qcow2's tables, not the holes
+    assert reports[0] == (0, len(sent)) and reports[-1] == (len(sent), len(sent))
+    assert not list((drv.host_dir() / SNAPSHOTS).iterdir())
+    packed, raw = tmp_path / "got.qcow2", tmp_path / "got.raw"
+    packed.write_bytes(sent)
+    subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", str(packed),
+                    str(raw)], check=True)
+    with raw.open("rb") as f:
+        assert os.pread(f.fileno(), len(PATTERN), 0) == PATTERN
+        assert os.pread(f.fileno(), len(PATTERN), 512 * MiB) == PATTERN
+        assert os.pread(f.fileno(), MiB, 100 * MiB) == bytes(MiB)
+
+
+def test_without_qemu_img_the_disk_is_sent_raw(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    drv = _written(_driver(tmp_path, "h1"))
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert drv.snapshot_format(UUID) == "raw"
+    assert next(iter(drv.snapshot(UUID)))[: len(PATTERN)] == PATTERN
 
 
 DRIVE = (("openstack/latest/meta_data.json", b'{"availability_zone": "cell1"}'),
