@@ -306,19 +306,27 @@ def _none_busy(real):
     wait_for(_idle, 90, interval=1, what="no server left in a task_state")
 
 
-@pytest.mark.postgresql_only
-def test_database_restarted_mid_move(real, view):
-    """PostgreSQL is restarted while the destination is held at the start of its part of
-    a cross-cell resize (spawning the server in its cell); then it goes on. The move
-    completes or rolls back, and no server is left in a task_state."""
+def _restarted_under_a_held_move(real, view, name, host, method, restart):
+    """Hold a cross-cell resize at ``method`` on ``host``, ``restart`` a service, let the
+    move go on: it completes or rolls back, and no server is left in a task_state."""
     admin = h.conn(real, "admin")
-    server = _with_data(view, admin, "db-restart")
-    with real.paused_at(DEST, "finish_snapshot_based_resize_at_dest") as paused:
-        _held(real, admin, server, DEST, paused)
-        real.restart_database()
+    server = _with_data(view, admin, name)
+    with real.paused_at(host, method) as paused:
+        _held(real, admin, server, host, paused)
+        restart()
         paused.release()
         _completes_or_rolls_back(real, view, admin, server)
     _none_busy(real)
+    return admin
+
+
+@pytest.mark.postgresql_only
+def test_database_restarted_mid_move(real, view):
+    """PostgreSQL is restarted while the destination is held at the start of its part of
+    a cross-cell resize (spawning the server in its cell)."""
+    _restarted_under_a_held_move(real, view, "db-restart", DEST,
+                                 "finish_snapshot_based_resize_at_dest",
+                                 real.restart_database)
     real.check_alive()
 
 
@@ -326,21 +334,14 @@ def test_database_restarted_mid_move(real, view):
 def test_broker_restarted_mid_move(real, view):
     """RabbitMQ is restarted (its node stopped and started: every connection and every
     transient queue goes) while the source is held in its part of a cross-cell resize;
-    then it goes on and answers through a new connection. The move completes or rolls
-    back, and no server is left in a task_state.
+    it then answers through a new connection.
 
     Last of the module: every service reconnects on its own, which the tests after it
     would otherwise depend on.
     """
-    admin = h.conn(real, "admin")
-    server = _with_data(view, admin, "broker-restart")
-    with real.paused_at(SOURCE, "prep_snapshot_based_resize_at_source") as paused:
-        _held(real, admin, server, SOURCE, paused)
-        real.restart_broker()
-        paused.release()
-        _completes_or_rolls_back(real, view, admin, server)
-    _none_busy(real)
+    admin = _restarted_under_a_held_move(real, view, "broker-restart", SOURCE,
+                                         "prep_snapshot_based_resize_at_source",
+                                         real.restart_broker)
     # Every service is back on the broker: a new server boots and is deleted.
-    again = h.boot(admin, "after-broker-restart", SOURCE)
-    h.delete(admin, again)
+    h.delete(admin, h.boot(admin, "after-broker-restart", SOURCE))
     real.check_alive()
