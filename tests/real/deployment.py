@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
+from cirrus.testing.waiters import wait_for
+
 BIN = Path(sys.executable).parent
 RABBIT = "rabbit://guest:guest@127.0.0.1:5672"
 BACKENDS = {
@@ -41,13 +43,6 @@ def _run(*command):
 
 def _ok(*command):
     return subprocess.run(command, check=False, capture_output=True, timeout=60).returncode == 0
-
-
-def _wait_until(check, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
-        time.sleep(0.5)
 
 
 class RealDeployment:
@@ -271,8 +266,8 @@ connection = {self.db_url(cell)}
         connection goes, and with them the transient queues and what they held."""
         _run("rabbitmqctl", "-q", "stop")
         _run("rabbitmq-server", "-detached")
-        _wait_until(lambda: _ok("rabbitmqctl", "-q", "await_startup"), 120,
-                    "RabbitMQ back after its restart")
+        wait_for(lambda: _ok("rabbitmqctl", "-q", "await_startup"), 120, interval=0.5,
+                 what="RabbitMQ back after its restart")
 
     def restart_database(self):
         """Restart the PostgreSQL server (fast shutdown: sessions are ended, in-flight
@@ -281,8 +276,8 @@ connection = {self.db_url(cell)}
         (version,) = (p.name for p in Path("/etc/postgresql").iterdir())
         _run("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart",
              "-m", "fast")
-        _wait_until(lambda: _ok("pg_isready", "-h", "127.0.0.1", "-q"), 120,
-                    "PostgreSQL back after its restart")
+        wait_for(lambda: _ok("pg_isready", "-h", "127.0.0.1", "-q"), 120, interval=0.5,
+                 what="PostgreSQL back after its restart")
 
     def wait_http(self, port, path, timeout=60):
         deadline = time.monotonic() + timeout
