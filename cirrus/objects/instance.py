@@ -467,25 +467,33 @@ def _in_or_null(column: Any, states: tuple[Any, ...]) -> Any:
     return cond
 
 
+_EXTRA = _table(models.InstanceExtra)
+_SET_FLAVORS = update(_EXTRA).where(_EXTRA.c.instance_uuid == bindparam("b_uuid")).values(
+    flavor=bindparam("b_flavor"))
+_SYSMETA = _table(models.InstanceSystemMetadata)
+_DROP_SYSMETA = update(_SYSMETA).where(
+    _SYSMETA.c.instance_uuid == bindparam("b_uuid"), _SYSMETA.c.key == bindparam("b_key"),
+    _SYSMETA.c.deleted == 0).values(deleted=_SYSMETA.c.id, deleted_at=bindparam("b_now"))
+_ADD_SYSMETA = insert(_SYSMETA)
+
+
 def set_flavors(
     session: Session, uuid: str, cur: FlavorSpec | None, old: FlavorSpec | None,
     new: FlavorSpec | None,
 ) -> None:
     """Store the current, old and new flavor of a server."""
-    session.execute(update(models.InstanceExtra).where(
-        models.InstanceExtra.instance_uuid == uuid).values(flavor=_flavors_json(cur, old, new)))
+    session.execute(_SET_FLAVORS, {"b_uuid": uuid, "b_flavor": _flavors_json(cur, old, new)})
 
 
 def set_system_metadata(session: Session, uuid: str, changes: dict[str, str | None]) -> None:
     """Set (or, for None, remove) internal keys of a server such as ``old_vm_state``."""
-    sm = models.InstanceSystemMetadata
     now = utcnow()
-    for key, value in changes.items():
-        session.execute(update(sm).where(sm.instance_uuid == uuid, sm.key == key,
-                                         sm.deleted == 0).values(deleted=sm.id, deleted_at=now))
-        if value is not None:
-            session.add(sm(instance_uuid=uuid, key=key, value=value))
-    session.flush()
+    for key in changes:
+        session.execute(_DROP_SYSMETA, {"b_uuid": uuid, "b_key": key, "b_now": now})
+    added = [{"instance_uuid": uuid, "key": key, "value": value}
+             for key, value in changes.items() if value is not None]
+    if added:
+        session.execute(_ADD_SYSMETA, added)
 
 
 # NOTE: pre-built on the table: an ORM-enabled UPDATE also pays for synchronizing the
