@@ -3,6 +3,8 @@
 import dataclasses
 from typing import Any
 
+from cirrus.objects.plain import as_plain
+
 
 @dataclasses.dataclass(frozen=True)
 class FlavorSpec:
@@ -25,10 +27,12 @@ class FlavorSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return dataclasses.asdict(self)
+        return as_plain(self)  # type: ignore[no-any-return]
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "FlavorSpec":
         """Inverse of to_dict; unknown keys are ignored so older rows still load."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
+        return cls(**{k: v for k, v in values.items() if k in _NAMES})
+
+
+_NAMES = frozenset(f.name for f in dataclasses.fields(FlavorSpec))
