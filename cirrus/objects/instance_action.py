@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -83,9 +83,13 @@ _LAST_ACTION = select(_ACTIONS.c.id).where(
     _ACTIONS.c.instance_uuid == bindparam("uuid"),
     _ACTIONS.c.request_id == bindparam("request_id")).order_by(
         _ACTIONS.c.id.desc()).limit(1)
-_LAST_EVENT = select(_EVENTS.c.id).where(
-    _EVENTS.c.action_id == bindparam("b_action"), _EVENTS.c.event == bindparam("name")).order_by(
-        _EVENTS.c.id.desc()).limit(1)
+# The newest action of a request and the newest of its events of each name: a row per
+# name found, or one row with a null name if none is.
+_NEWEST_EVENTS = select(_ACTIONS.c.id, _EVENTS.c.event, func.max(_EVENTS.c.id)).select_from(
+    _ACTIONS.outerjoin(_EVENTS, and_(
+        _EVENTS.c.action_id == _ACTIONS.c.id,
+        _EVENTS.c.event.in_(bindparam("names", expanding=True))))).where(
+    _ACTIONS.c.id == _LAST_ACTION.scalar_subquery()).group_by(_ACTIONS.c.id, _EVENTS.c.event)
 _INSERT_EVENT = insert(_EVENTS)
 # The action is found and its event written in one statement: the row of the action is
 # never read into Python, and its updated_at is derived from its events (``_updated``).
@@ -156,12 +160,28 @@ def _insert_event(session: Session, values: dict[str, Any]) -> int:
 def event_finish(session: Session, instance_uuid: str, request_id: str, event: str,
                  error: BaseException | None) -> None:
     """Record the end of an event; an error marks it and its action as failed."""
-    action = _action_id(session, instance_uuid, request_id)
-    found = session.scalar(_LAST_EVENT, {"b_action": action, "name": event})
-    if found is None:
-        found = _insert_event(session, {"action_id": action, "event": event,
-                                        "start_time": utcnow()})
-    finish_event(session, (action, int(found)), error)
+    events_finish(session, instance_uuid, request_id, (event,), error)
+
+
+def events_finish(session: Session, instance_uuid: str, request_id: str,
+                  names: Sequence[str], error: BaseException | None) -> None:
+    """``event_finish`` for several events of the newest action of ``request_id``: the
+    newest event of each name is finished; one never started is recorded as it ends.
+
+    Raises:
+        NotFound: ``request_id`` started no action on the server.
+    """
+    rows = session.execute(_NEWEST_EVENTS, {"uuid": instance_uuid, "request_id": request_id,
+                                            "names": list(names)}).all()
+    if not rows:
+        raise exception.NotFound(f"Action {request_id} not found")
+    action = int(rows[0][0])
+    found = {name: int(event_id) for _, name, event_id in rows if name is not None}
+    ids = [(action, found[name]) if name in found else
+           (action, _insert_event(session, {"action_id": action, "event": name,
+                                            "start_time": utcnow()}))
+           for name in dict.fromkeys(names)]
+    finish_events(session, ids, error)
 
 
 def finish_event(session: Session, ids: tuple[int, int], error: BaseException | None) -> None:
@@ -299,5 +319,4 @@ class Recorder:
             finish_events(session, self._ids, error)
             return
         # The server moved cells meanwhile; its copied rows have other ids there.
-        for name in self._names:
-            event_finish(session, self._uuid, self._request_id, name, error)
+        events_finish(session, self._uuid, self._request_id, self._names, error)
