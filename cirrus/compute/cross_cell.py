@@ -208,8 +208,9 @@ class CrossCellManager:
                     new_flavor=new, **instance_obj.flavor_columns(new))
             c._notify(ctxt, inst, "resize_finish.start")
             try:
-                volumes.connect_all_reserved(c.runtime, c.cell, inst.project_id or "",
-                                             inst.uuid, c.host)
+                if volumes.has_volumes(inst):
+                    volumes.connect_all_reserved(c.runtime, c.cell, inst.project_id or "",
+                                                 inst.uuid, c.host)
                 self._spawn(inst, mig, new, snapshot_id)
             except Exception:
                 if source_host:
@@ -267,7 +268,9 @@ class CrossCellManager:
                 if c.driver.has_move_leftovers(inst.uuid):
                     c.driver.confirm_migration(inst.uuid)
                 network.delete_bindings(c.runtime, inst.uuid, c.host)
-                volumes.release_named(c.runtime, c.cell, inst.project_id or "", inst.uuid)
+                if volumes.has_volumes(inst):
+                    volumes.release_named(c.runtime, c.cell, inst.project_id or "",
+                                          inst.uuid)
                 self._transition(mig, _M.CONFIRMED, last_of=recorder)
         finally:
             try:
