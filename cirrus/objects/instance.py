@@ -4,7 +4,7 @@ import base64
 import dataclasses
 import datetime
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -502,13 +502,20 @@ def set_flavors(
         models.InstanceExtra.instance_uuid == uuid).values(flavor=_flavors_json(cur, old, new)))
 
 
-def set_system_metadata(session: Session, uuid: str, changes: dict[str, str | None]) -> None:
-    """Set (or, for None, remove) internal keys of a server such as ``old_vm_state``."""
+def set_system_metadata(session: Session, uuid: str, changes: dict[str, str | None], *,
+                        current: Mapping[str, str] | None = None) -> None:
+    """Set (or, for None, remove) internal keys of a server such as ``old_vm_state``.
+
+    ``current``: the server's system metadata as read in this same transaction; a key
+    absent from it has no live row, so none is soft-deleted for it.
+    """
     sm = models.InstanceSystemMetadata
     now = utcnow()
     for key, value in changes.items():
-        session.execute(update(sm).where(sm.instance_uuid == uuid, sm.key == key,
-                                         sm.deleted == 0).values(deleted=sm.id, deleted_at=now))
+        if current is None or key in current:
+            session.execute(update(sm).where(sm.instance_uuid == uuid, sm.key == key,
+                                             sm.deleted == 0)
+                            .values(deleted=sm.id, deleted_at=now))
         if value is not None:
             session.add(sm(instance_uuid=uuid, key=key, value=value))
     session.flush()

@@ -293,7 +293,8 @@ class PrepResizeAtSource(MoveStep):
         with m.source_db() as s:
             inst = instance_obj.get_by_uuid(s, m.instance_uuid)
             instance_obj.set_system_metadata(s, m.instance_uuid,
-                                             {rb.OLD_VM_STATE: inst.vm_state or "active"})
+                                             {rb.OLD_VM_STATE: inst.vm_state or "active"},
+                                             current=inst.system_metadata)
             instance_obj.set_flavors(s, m.instance_uuid, inst.flavor, inst.flavor,
                                      self._flavor)
             instance_obj.set_fields(s, m.instance_uuid,
