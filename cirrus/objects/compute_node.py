@@ -5,7 +5,7 @@ import datetime
 import uuid as uuidlib
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from cirrus.db.base import utcnow
@@ -65,12 +65,9 @@ def ensure(session: Session, host: str, nodename: str, values: dict[str, Any]) -
 
 
 def update_usage(session: Session, node_id: int, **usage: int) -> None:
-    """Store the tracker's usage totals."""
-    row = session.get(models.ComputeNode, node_id)
-    if row is not None:
-        for key, value in usage.items():
-            setattr(row, key, value)
-        row.updated_at = utcnow()
+    """Store the tracker's usage totals (one UPDATE: the row is not read first)."""
+    session.execute(update(models.ComputeNode).where(models.ComputeNode.id == node_id)
+                    .values(**usage, updated_at=utcnow()))
 
 
 _NODES: Table = models.ComputeNode.__table__  # type: ignore[assignment]
