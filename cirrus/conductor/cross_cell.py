@@ -8,6 +8,7 @@ recovery of an operation whose superconductor died (cirrus.conductor.recovery).
 from __future__ import annotations
 
 import logging
+import threading
 import uuid as uuidlib
 from collections.abc import Callable
 from typing import Any
@@ -49,6 +50,10 @@ class CrossCellMover:
         self._compute = compute
         self._notifier = notifier
         self._host = host
+        # Journal entries this process opened and has not closed: a recovery running
+        # beside them (at start-up, while the first casts arrive) must leave them alone.
+        self._running: set[int] = set()
+        self._running_lock = threading.Lock()
         # Test fault injection only: called with each step's name before it starts.
         self.before_step: Callable[[str], None] | None = None
 
@@ -78,14 +83,23 @@ class CrossCellMover:
              target: CellMapping, instance_uuid: str, migration_uuid: str,
              data: dict[str, Any]) -> cc.CrossCellMove:
         """Journal a new operation and return the context its steps share."""
-        with self._runtime.api_session() as s:
+        with self._running_lock, self._runtime.api_session() as s:
             entry = journal_obj.begin(
                 s, migration_uuid=migration_uuid, instance_uuid=instance_uuid,
                 operation=operation, source_cell_uuid=source.uuid,
                 target_cell_uuid=target.uuid, request_id=ctxt.request_id,
                 user_id=ctxt.user_id, project_id=ctxt.project_id, owner=self._host,
                 data=data)
+            self._running.add(entry.id)
         return self.context(ctxt, entry)
+
+    def left_unfinished(self) -> list[journal_obj.Entry]:
+        """Unfinished entries of this host that no operation of this process runs: what
+        a previous run of the host left, oldest first."""
+        with self._running_lock:
+            with self._runtime.api_reader() as s:
+                entries = journal_obj.unfinished(s)
+            return [e for e in entries if e.owner == self._host and e.id not in self._running]
 
     def context(self, ctxt: RequestContext, entry: journal_obj.Entry) -> cc.CrossCellMove:
         """The shared context of a journaled operation (a new or a recovered one)."""
@@ -131,6 +145,8 @@ class CrossCellMover:
         """End the journal entry of an operation."""
         with self._runtime.api_session() as s:
             journal_obj.finish(s, move.journal_id, state, steps=move.steps)
+        with self._running_lock:
+            self._running.discard(move.journal_id)
 
     # -- the three operations ----------------------------------------------------------
 

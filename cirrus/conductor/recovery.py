@@ -1,6 +1,8 @@
 """What a starting superconductor does about cross-cell operations its predecessor left.
 
-Every unfinished journal entry owned by this host is settled with no operator action:
+Every unfinished journal entry owned by this host is settled with no operator action
+(except those of operations this process began itself, since recovery runs while the
+first casts are already being served):
 
 * a resize whose mapping had not flipped is rolled back: the compensations of the steps
   the journal says started run newest first, then the migration's allocations go back
@@ -27,7 +29,6 @@ from cirrus.notifications.notifier import instance_payload
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import instance_action as action_obj
 from cirrus.objects import migration as migration_obj
-from cirrus.objects import move_journal as journal_obj
 from cirrus.objects import request_spec as spec_obj
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.move_journal import Entry, Operation, State
@@ -39,11 +40,8 @@ _CONDUCTOR_EVENTS = ("conductor_migrate_server", "cold_migrate")
 
 def recover(mover: cross_cell.CrossCellMover) -> int:
     """Settle every unfinished operation this superconductor owns; returns how many."""
-    runtime = mover.runtime
-    with runtime.api_reader() as s:
-        entries = [e for e in journal_obj.unfinished(s) if e.owner == mover.host]
     settled = 0
-    for entry in entries:
+    for entry in mover.left_unfinished():
         try:
             _recover_one(mover, entry)
             settled += 1

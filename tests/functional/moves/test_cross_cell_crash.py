@@ -231,3 +231,48 @@ def test_revert_recovered(cloud, member, admin, notifications, monkeypatch, step
         assert mv.copy_in(cloud, cell(dest), uuid) is None
         mv.assert_left_clean(cloud, uuid, name, source)
         mv.move_across_and_confirm(cloud, member, admin, notifications, uuid, name, dest)
+
+
+# -- recovery beside live operations ------------------------------------------------
+
+
+def test_recovery_leaves_this_process_operations_alone(cloud, member, admin, notifications,
+                                                       monkeypatch):
+    """A superconductor recovers its predecessor's entries while it already serves casts
+    (recovery runs in the background once the service is up): an operation this very
+    process began is not settled beside it."""
+    name = "xc-live"
+    with mv.ported_server(cloud, member, admin, name) as created:
+        uuid = created.id
+        source = mv.host_of(admin, uuid)
+        dest = mv.across(source)
+        mig = mv.move_across(cloud, admin, notifications, uuid, dest)
+        mover = cloud.superconductor.cross_cell
+        inside, release = threading.Event(), threading.Event()
+
+        def _hold(step):
+            if step == "SwitchBack" and not inside.is_set():
+                inside.set()
+                assert release.wait(30)
+
+        monkeypatch.setattr(mover, "before_step", _hold)
+        faults.revert(cloud, member, uuid)
+        try:
+            assert inside.wait(30), "the revert never reached SwitchBack"
+            with cloud.runtime.api_reader() as s:
+                entry = journal_obj.for_migration(s, mig.uuid)[-1]
+            assert entry.operation == "revert" and entry.state in UNFINISHED
+            assert cloud.superconductor.recover_moves() == 0
+            with cloud.runtime.api_reader() as s:
+                assert journal_obj.get(s, entry.id).state in UNFINISHED
+        finally:
+            release.set()
+        helpers.wait_status(member, uuid, "ACTIVE")
+        with cloud.runtime.api_reader() as s:
+            assert journal_obj.get(s, entry.id).state == State.DONE
+        names = [e.event for e in faults.action(cloud, uuid, "revertResize").events]
+        assert names.count("conductor_revert_snapshot_based_resize") == 1, names
+        (done,) = faults.migrations(cloud, uuid)
+        assert (done.uuid, done.status) == (mig.uuid, "reverted")
+        mv.check(cloud, uuid)
+        mv.assert_left_clean(cloud, uuid, name, source)
