@@ -5,7 +5,7 @@ import datetime
 import json
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session
 
@@ -33,21 +33,23 @@ def _from_row(row: Any) -> BuildRequest:
     )
 
 
+# NOTE: the API writes, and the superconductor reads and removes, a build request on every
+# boot; plain rows from pre-built statements skip the ORM's unit of work, statement
+# building and entity loading (the column defaults apply alike).
+_TABLE = cast(Table, models.BuildRequest.__table__)
+_INSERT = insert(_TABLE)
+_GET = select(_TABLE).where(_TABLE.c.instance_uuid == bindparam("uuid"))
+_DELETE = sql_delete(_TABLE).where(_TABLE.c.instance_uuid == bindparam("uuid"))
+
+
 def create(session: Session, instance_uuid: str, project_id: str, instance: dict[str, Any],
            block_device_mappings: list[dict[str, Any]], tags: list[str]) -> None:
     """Record a pending server."""
-    session.add(models.BuildRequest(
-        instance_uuid=instance_uuid, project_id=project_id,
-        instance=json.dumps(instance, default=str),
-        block_device_mappings=json.dumps(block_device_mappings), tags=json.dumps(tags),
-    ))
-
-
-# NOTE: the superconductor reads and removes a build request on every boot; plain rows from
-# pre-built statements skip the ORM's statement building and entity loading.
-_TABLE = cast(Table, models.BuildRequest.__table__)
-_GET = select(_TABLE).where(_TABLE.c.instance_uuid == bindparam("uuid"))
-_DELETE = sql_delete(_TABLE).where(_TABLE.c.instance_uuid == bindparam("uuid"))
+    session.execute(_INSERT, {
+        "instance_uuid": instance_uuid, "project_id": project_id,
+        "instance": json.dumps(instance, default=str),
+        "block_device_mappings": json.dumps(block_device_mappings), "tags": json.dumps(tags),
+    })
 
 
 def get(session: Session, instance_uuid: str) -> BuildRequest | None:

@@ -173,6 +173,12 @@ _REPLACE = update(_TABLE).where(_TABLE.c.instance_uuid == bindparam("b_uuid")).v
 _INSERT = insert(_TABLE)
 
 
+def create(session: Session, spec: RequestSpec) -> None:
+    """Store the persistent part of the request spec of a new server (one insert)."""
+    session.execute(_INSERT, {"instance_uuid": spec.instance_uuid,
+                              "spec": json.dumps(spec.persistent_dict())})
+
+
 def save(session: Session, spec: RequestSpec) -> None:
     """Store the persistent part of a request spec (insert or replace)."""
     text = json.dumps(spec.persistent_dict())
