@@ -3,9 +3,9 @@
 import dataclasses
 import datetime
 import uuid as uuidlib
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from cirrus.db.base import utcnow
@@ -64,13 +64,22 @@ def ensure(session: Session, host: str, nodename: str, values: dict[str, Any]) -
     return _from_row(row)
 
 
+_TABLE = cast(Table, models.ComputeNode.__table__)
+_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
 def update_usage(session: Session, node_id: int, **usage: int) -> None:
     """Store the tracker's usage totals."""
-    row = session.get(models.ComputeNode, node_id)
-    if row is not None:
-        for key, value in usage.items():
-            setattr(row, key, value)
-        row.updated_at = utcnow()
+    # NOTE: one UPDATE built once per set of totals, not the ORM's read of the row and
+    # flush: the tracker stores its totals after builds and deletes on the host.
+    names = tuple(sorted(usage))
+    stmt = _UPDATES.get(names)
+    if stmt is None:
+        stmt = _UPDATES[names] = update(_TABLE).where(
+            _TABLE.c.id == bindparam("b_id")).values(
+                {name: bindparam(f"b_{name}") for name in (*names, "updated_at")})
+    session.execute(stmt, {"b_id": node_id, "b_updated_at": utcnow(),
+                           **{f"b_{name}": value for name, value in usage.items()}})
 
 
 def get_all(session: Session) -> list[ComputeNode]:
