@@ -3,6 +3,8 @@
 import dataclasses
 from typing import Any
 
+from cirrus.objects.plain import as_dict
+
 
 @dataclasses.dataclass(frozen=True)
 class FlavorSpec:
@@ -25,7 +27,7 @@ class FlavorSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return dataclasses.asdict(self)
+        return as_dict(self)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "FlavorSpec":

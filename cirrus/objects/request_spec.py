@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from cirrus.db.api import models
 from cirrus.objects.flavor_spec import FlavorSpec
+from cirrus.objects.plain import as_dict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +121,7 @@ class RequestSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (RPC and the request_specs table)."""
-        return dataclasses.asdict(self)
+        return as_dict(self)
 
     def persistent_dict(self) -> dict[str, Any]:
         """The form stored in the API DB: per-request fields and group hosts dropped."""
