@@ -1,5 +1,10 @@
-"""A yappi CPU profile over every thread of the process, printed per unit of work."""
+"""A yappi CPU profile over every thread of the process, printed per unit of work.
 
+With ``BENCH_PSTATS=FILE`` in the environment the whole profile is also saved there in
+pstats format.
+"""
+
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +21,9 @@ def cpu_profile(run: Callable[[], None], units: int, unit: str = "cycle", top: i
     run()
     yappi.stop()
     stats = yappi.get_func_stats()
+    if os.environ.get("BENCH_PSTATS"):
+        # For callers and callees: python -m pstats FILE, then "callers NAME".
+        stats.save(os.environ["BENCH_PSTATS"], type="pstat")
     total = sum(s.tsub for s in stats)
     print(f"\nCPU profile of {units} {unit}s, all threads ({total:.2f} s CPU, "
           f"{total / units * 1000:.1f} ms a {unit}; the profiler inflates this, compare "

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from cirrus import pause_points
 from cirrus.objects import service as service_obj
 from cirrus.objects.cell_mapping import CellMapping
+from cirrus.rpc import inproc
 from cirrus.rpc import server as rpc_server
 from cirrus.runtime import Runtime
 
@@ -91,7 +92,8 @@ class Service:
     def stop(self) -> None:
         """Stop listening and end the loops."""
         self._stop.set()
-        self._rpc.stop()
-        self._rpc.wait()
+        with inproc.hurry():
+            self._rpc.stop()
+            self._rpc.wait()
         for thread in self._threads:
             thread.join(timeout=5)

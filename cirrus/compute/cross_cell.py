@@ -25,6 +25,7 @@ from cirrus.context import RequestContext
 from cirrus.db.base import utcnow
 from cirrus.image.streams import BackgroundHash, read_ahead
 from cirrus.objects import instance as instance_obj
+from cirrus.objects import instance_action as action_obj
 from cirrus.objects import migration as migration_obj
 from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.instance import Instance
@@ -46,15 +47,26 @@ class CrossCellManager:
     def __init__(self, compute: ComputeManager) -> None:
         self._c = compute
 
-    def _load(self, instance_uuid: str, migration_uuid: str) -> tuple[Instance, Migration]:
-        with self._c.runtime.cell_reader(self._c.cell) as s:
-            return (instance_obj.get_by_uuid(s, instance_uuid),
-                    migration_obj.get_by_uuid(s, migration_uuid))
+    def _load(self, ctxt: RequestContext, instance_uuid: str, migration_uuid: str,
+              event: str) -> tuple[Instance, Migration, action_obj.Recorder]:
+        """The server and the migration, read in the transaction that starts the method's
+        instance action event; the recorder, entered around the method's work, ends it.
+        """
+        c = self._c
+        with c.runtime.cell_session(c.cell) as s:
+            inst = instance_obj.get_by_uuid(s, instance_uuid)
+            mig = migration_obj.get_by_uuid(s, migration_uuid)
+            recorder = action_obj.start_in(s, c._session, instance_uuid, ctxt.request_id,
+                                           (f"compute_{event}",), c.host)
+        return inst, mig, recorder
 
-    def _transition(self, mig: Migration, to: MigrationStatus) -> Migration:
+    def _transition(self, mig: Migration, to: MigrationStatus,
+                    last_of: action_obj.Recorder | None = None) -> Migration:
         # This cell's copy may lag the other's (the source never sees "finished"), so it
         # walks the transition table up to ``to``; a repeated call changes nothing.
-        with self._c.runtime.cell_session(self._c.cell) as s:
+        # ``last_of``: the step whose last write this is, its event finished with it.
+        transaction = self._c.runtime.cell_session(self._c.cell)
+        with (last_of.finishing(transaction) if last_of else transaction) as s:
             return migration_obj.walk_to(s, mig.id, to)
 
     # -- resize: destination, then source, then destination ----------------------------
@@ -72,12 +84,14 @@ class CrossCellManager:
             MigrationPreCheckError: the claim failed ("Pre-checks failed on host ...").
         """
         c = self._c
-        inst, mig = self._load(instance_uuid, migration_uuid)
         new = FlavorSpec.from_dict(flavor)
+        inst, mig, recorder = self._load(ctxt, instance_uuid, migration_uuid,
+                                         "prep_snapshot_based_resize_at_dest")
+        # Notifying never raises: the event started above is always finished below.
         c._notify(ctxt, inst, "exists")
         c._notify(ctxt, inst, "resize_prep.start")
         try:
-            with c._event(ctxt, instance_uuid, "prep_snapshot_based_resize_at_dest"):
+            with recorder:
                 try:
                     return self._claim(inst, mig, new, node)
                 except Exception as exc:
@@ -112,8 +126,9 @@ class CrossCellManager:
             Exception: any later failure, with the server in ERROR (its disks are kept).
         """
         c = self._c
-        inst, mig = self._load(instance_uuid, migration_uuid)
-        with c._event(ctxt, instance_uuid, "prep_snapshot_based_resize_at_source"):
+        inst, mig, recorder = self._load(ctxt, instance_uuid, migration_uuid,
+                                         "prep_snapshot_based_resize_at_source")
+        with recorder:
             c._notify(ctxt, inst, "resize.start")
             mig = self._transition(mig, _M.MIGRATING)
             try:
@@ -124,7 +139,8 @@ class CrossCellManager:
             if snapshot_id:
                 self._upload(inst.uuid, mig, snapshot_id)
             try:
-                inst = self._hand_over(inst, mig, dest_host or mig.dest_compute or "")
+                inst = self._hand_over(inst, mig, dest_host or mig.dest_compute or "",
+                                       recorder)
             except Exception:
                 c._set(inst.uuid, vm_state=VmState.ERROR)
                 raise
@@ -158,12 +174,14 @@ class CrossCellManager:
                 f"with {sent.hash.name} {stored.os_hash_value}, the disk sent "
                 f"{sent.hash.hexdigest()}")
 
-    def _hand_over(self, inst: Instance, mig: Migration, dest_host: str) -> Instance:
+    def _hand_over(self, inst: Instance, mig: Migration, dest_host: str,
+                   recorder: action_obj.Recorder) -> Instance:
         c = self._c
         c.driver.set_aside(inst.uuid)
         network.activate_bindings(c.runtime, inst.uuid, dest_host)
-        # The migration and the server say "migrated" together, or neither does.
-        with c.runtime.cell_session(c.cell) as s:
+        # The migration and the server say "migrated" together, or neither does; the
+        # step's event ends with them (this is its last write).
+        with recorder.finishing(c.runtime.cell_session(c.cell)) as s:
             migration_obj.walk_to(s, mig.id, _M.POST_MIGRATING)
             return instance_obj.save(s, inst, expected_task_state=TaskState.RESIZE_MIGRATING,
                                      task_state=TaskState.RESIZE_MIGRATED)
@@ -177,8 +195,9 @@ class CrossCellManager:
         On failure the ports are handed back to ``source_host`` before the error is raised.
         """
         c = self._c
-        inst, mig = self._load(instance_uuid, migration_uuid)
-        with c._event(ctxt, instance_uuid, "finish_snapshot_based_resize_at_dest"):
+        inst, mig, recorder = self._load(ctxt, instance_uuid, migration_uuid,
+                                         "finish_snapshot_based_resize_at_dest")
+        with recorder:
             old = inst.flavor
             new = inst.new_flavor or inst.flavor
             assert old is not None and new is not None
@@ -189,8 +208,9 @@ class CrossCellManager:
                     new_flavor=new, **instance_obj.flavor_columns(new))
             c._notify(ctxt, inst, "resize_finish.start")
             try:
-                volumes.connect_all_reserved(c.runtime, c.cell, inst.project_id or "",
-                                             inst.uuid, c.host)
+                if volumes.has_volumes(inst):
+                    volumes.connect_all_reserved(c.runtime, c.cell, inst.project_id or "",
+                                                 inst.uuid, c.host)
                 self._spawn(inst, mig, new, snapshot_id)
             except Exception:
                 if source_host:
@@ -199,7 +219,7 @@ class CrossCellManager:
             if snapshot_id:
                 self._delete_snapshot(snapshot_id)
             power = c.driver.get_power_state(inst.uuid)
-            with c.runtime.cell_session(c.cell) as s:
+            with recorder.finishing(c.runtime.cell_session(c.cell)) as s:
                 migration_obj.walk_to(s, mig.id, _M.FINISHED)
                 inst = instance_obj.save(
                     s, inst, expected_task_state=TaskState.RESIZE_FINISH,
@@ -241,14 +261,17 @@ class CrossCellManager:
             AllocationDeleteFailed: Placement refused to drop the migration's allocations.
         """
         c = self._c
-        inst, mig = self._load(instance_uuid, migration_uuid)
+        inst, mig, recorder = self._load(ctxt, instance_uuid, migration_uuid,
+                                         "confirm_snapshot_based_resize_at_source")
         try:
-            with c._event(ctxt, instance_uuid, "confirm_snapshot_based_resize_at_source"):
+            with recorder:
                 if c.driver.has_move_leftovers(inst.uuid):
                     c.driver.confirm_migration(inst.uuid)
                 network.delete_bindings(c.runtime, inst.uuid, c.host)
-                volumes.release_named(c.runtime, c.cell, inst.project_id or "", inst.uuid)
-                self._transition(mig, _M.CONFIRMED)
+                if volumes.has_volumes(inst):
+                    volumes.release_named(c.runtime, c.cell, inst.project_id or "",
+                                          inst.uuid)
+                self._transition(mig, _M.CONFIRMED, last_of=recorder)
         finally:
             try:
                 c.runtime.placement.delete_allocations(mig.uuid)
@@ -266,16 +289,17 @@ class CrossCellManager:
     ) -> None:
         """Destroy the guest here, give the ports back to the source, end the claim."""
         c = self._c
-        inst, mig = self._load(instance_uuid, migration_uuid)
+        inst, mig, recorder = self._load(ctxt, instance_uuid, migration_uuid,
+                                         "revert_snapshot_based_resize_at_dest")
         c._notify(ctxt, inst, "exists")
-        with c._event(ctxt, instance_uuid, "revert_snapshot_based_resize_at_dest"):
+        with recorder:
             c.driver.destroy(inst.uuid)
             source = mig.source_compute or ""
             # The source binding first: deleting the active one would unbind the port.
             network.activate_bindings(c.runtime, inst.uuid, source)
             network.delete_bindings(c.runtime, inst.uuid, c.host)
             volumes.release_named(c.runtime, c.cell, inst.project_id or "", inst.uuid)
-            self._transition(mig, _M.REVERTED)
+            self._transition(mig, _M.REVERTED, last_of=recorder)
         c.tracker.refresh_usage()
 
     def finish_revert_snapshot_based_resize_at_source(
@@ -290,8 +314,9 @@ class CrossCellManager:
                 its allocations, as for a revert within a cell.
         """
         c = self._c
-        inst, mig = self._load(instance_uuid, migration_uuid)
-        with c._event(ctxt, instance_uuid, "finish_revert_snapshot_based_resize_at_source"):
+        inst, mig, recorder = self._load(ctxt, instance_uuid, migration_uuid,
+                                         "finish_revert_snapshot_based_resize_at_source")
+        with recorder:
             old = inst.old_flavor or inst.flavor
             assert old is not None
             rb.give_back_or_fail(c.runtime, inst, mig)
@@ -301,7 +326,7 @@ class CrossCellManager:
             power_on = rb.old_vm_state(inst) != VmState.STOPPED
             c.driver.finish_revert_migration(c.guest(inst, old), power_on=power_on)
             self._transition(mig, _M.REVERTED)
-            with c.runtime.cell_session(c.cell) as s:
+            with recorder.finishing(c.runtime.cell_session(c.cell)) as s:
                 instance_obj.set_flavors(s, inst.uuid, old, None, None)
                 instance_obj.set_system_metadata(s, inst.uuid, {rb.OLD_VM_STATE: None})
                 instance_obj.set_fields(

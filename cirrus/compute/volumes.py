@@ -11,6 +11,7 @@ from cirrus import exception
 from cirrus.objects import block_device as bdm_obj
 from cirrus.objects.block_device import BlockDevice
 from cirrus.objects.cell_mapping import CellMapping
+from cirrus.objects.instance import Instance
 from cirrus.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
@@ -20,6 +21,16 @@ def connector(host: str) -> dict[str, Any]:
     """The connector a host presents to the volume service (iSCSI, as Nova's libvirt)."""
     return {"initiator": f"iqn.2026-01.org.cirrus:{host}", "host": host, "ip": "127.0.0.1",
             "platform": "x86_64", "os_type": "linux", "multipath": False}
+
+
+def has_volumes(inst: Instance) -> bool:
+    """Whether a server read with its rows has live volume mappings.
+
+    Only a mapping with a volume gets a reservation or an attachment, and the server's
+    read lists those mappings; without any, the steps that act on attachments have
+    nothing to do, and their read of the mappings is skipped.
+    """
+    return bool(inst.volumes)
 
 
 def bdms_of(runtime: Runtime, cell: CellMapping, instance_uuid: str) -> list[BlockDevice]:

@@ -34,6 +34,7 @@ from cirrus.objects import move_journal as journal_obj
 from cirrus.objects import request_spec as spec_obj
 from cirrus.objects.cell_mapping import CellMapping
 from cirrus.objects.flavor_spec import FlavorSpec
+from cirrus.objects.instance import Instance
 from cirrus.objects.request_spec import RequestSpec
 from cirrus.objects.states import VmState
 from cirrus.runtime import Runtime
@@ -123,20 +124,45 @@ class ComputeTaskManager:
             return self._runtime.cell_session(self._mapped_cell(instance_uuid, cell))
 
         try:
-            with action_obj.events(sessions, instance_uuid, ctxt.request_id,
-                                   ("conductor_migrate_server", "cold_migrate"),
-                                   self._host):
-                self._cold_migrate(ctxt, cell, instance_uuid, flavor, request_spec, host)
+            recorder, inst = self._start_migrate(ctxt, cell, instance_uuid, sessions)
+            with recorder:
+                self._cold_migrate(ctxt, cell, inst or instance_uuid, flavor, request_spec,
+                                   host)
         except exception.CrossCellMoveAbandoned:
             LOG.warning("Left the move of %s to the next superconductor", instance_uuid)
         except Exception:
             LOG.info("Move of %s did not start", instance_uuid, exc_info=True)
 
-    def _cold_migrate(self, ctxt: RequestContext, cell: CellMapping, instance_uuid: str,
+    def _start_migrate(
+        self, ctxt: RequestContext, cell: CellMapping, instance_uuid: str,
+        sessions: Callable[[], Any],
+    ) -> tuple[action_obj.Recorder, Instance | None]:
+        """Start the move's events; the server is read with them when it is in ``cell``.
+
+        A server not found is left to ``_cold_migrate`` to read (and fail), so that the
+        events record the error.
+        """
+        start_cell = self._mapped_cell(instance_uuid, cell)
+        with self._runtime.cell_session(start_cell) as s:
+            recorder = action_obj.start_in(s, sessions, instance_uuid, ctxt.request_id,
+                                           ("conductor_migrate_server", "cold_migrate"),
+                                           self._host)
+            if start_cell is not cell:
+                return recorder, None
+            try:
+                return recorder, instance_obj.get_by_uuid(s, instance_uuid)
+            except exception.InstanceNotFound:
+                return recorder, None
+
+    def _cold_migrate(self, ctxt: RequestContext, cell: CellMapping, instance: str | Instance,
                       flavor: dict[str, Any], request_spec: dict[str, Any],
                       host: str | None) -> None:
-        with self._runtime.cell_session(cell) as s:
-            inst = instance_obj.get_by_uuid(s, instance_uuid)
+        if isinstance(instance, Instance):
+            inst = instance
+        else:
+            with self._runtime.cell_session(cell) as s:
+                inst = instance_obj.get_by_uuid(s, instance)
+        instance_uuid = inst.uuid
         # As Nova's MigrationTask: the ports' requests are read now, for this move only.
         groups, same_subtree = resource_request.groups_of_ports(
             self._runtime.network.list_ports(device_id=instance_uuid))

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, UnaryExpression, and_, or_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from cirrus import exception
 from cirrus.context import RequestContext
@@ -17,6 +17,8 @@ from cirrus.image import queries, schemas
 from cirrus.image.store import StoredData
 
 _WITH_COLLECTIONS = (joinedload(models.Image.properties), joinedload(models.Image.tags))
+# The upload's end writes columns of the image row only: its collections are not read.
+_ROW_ONLY = (lazyload(models.Image.properties), lazyload(models.Image.tags))
 
 # Upload state machine: (from, to) pairs an image may take.
 TRANSITIONS = frozenset({
@@ -118,8 +120,7 @@ def create_image(session: Session, ctx: RequestContext, body: Any) -> models.Ima
     _check_rights(ctx, body)
     image_id = _canonical_id(body["id"]) if "id" in body else str(uuid.uuid4())
     assert image_id is not None  # the schema's pattern only admits UUIDs
-    if session.get(models.Image, image_id) is not None:
-        raise exception.ImageExists(image_id=image_id)
+    # A taken id is found by the insert itself (the primary key), not by a read before.
     row = models.Image(
         id=image_id, name=body.get("name"), status="queued",
         visibility=body.get("visibility", "shared"), disk_format=body.get("disk_format"),
@@ -355,7 +356,7 @@ def finish_upload(session: Session, image_id: str, data: StoredData) -> models.I
     Raises:
         ImageDeletedDuringUpload: the image was deleted while its bytes streamed.
     """
-    row = session.get(models.Image, image_id, with_for_update=True)
+    row = session.get(models.Image, image_id, with_for_update=True, options=_ROW_ONLY)
     if row is None or row.status != "saving":
         raise exception.ImageDeletedDuringUpload(image_id=image_id)
     row.size = data.size
@@ -369,6 +370,6 @@ def finish_upload(session: Session, image_id: str, data: StoredData) -> models.I
 
 def abort_upload(session: Session, image_id: str) -> None:
     """Put an image whose upload failed back to queued, so it can be uploaded again."""
-    row = session.get(models.Image, image_id, with_for_update=True)
+    row = session.get(models.Image, image_id, with_for_update=True, options=_ROW_ONLY)
     if row is not None and row.status == "saving":
         set_status(row, "queued")

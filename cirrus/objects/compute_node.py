@@ -44,7 +44,7 @@ class ComputeNode:
 _FIELDS = [f.name for f in dataclasses.fields(ComputeNode)]
 
 
-def _from_row(r: models.ComputeNode) -> ComputeNode:
+def _from_row(r: Any) -> ComputeNode:
     return ComputeNode(**{k: getattr(r, k) for k in _FIELDS})
 
 
@@ -82,10 +82,13 @@ def update_usage(session: Session, node_id: int, **usage: int) -> None:
                            **{f"b_{name}": value for name, value in usage.items()}})
 
 
+# NOTE: pre-built on the table: the scheduler reads every node of a cell per request.
+_ALL = select(_TABLE).where(_TABLE.c.deleted == 0).order_by(_TABLE.c.id)
+
+
 def get_all(session: Session) -> list[ComputeNode]:
     """Every live node of the cell."""
-    return [_from_row(r) for r in session.scalars(
-        select(models.ComputeNode).filter_by(deleted=0).order_by(models.ComputeNode.id))]
+    return [_from_row(r) for r in session.execute(_ALL)]
 
 
 def get_by_id(session: Session, node_id: int) -> ComputeNode | None:

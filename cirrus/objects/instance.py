@@ -4,7 +4,7 @@ import base64
 import dataclasses
 import datetime
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -189,12 +189,15 @@ def _related_statements() -> dict[str, Any]:
     """The statements that read servers, built once.
 
     NOTE: building a statement and computing its cache key cost more than running it
-    on SQLite, and every statement a read adds is paid on every server read. So a server
-    is two statements: its row joined with its one-to-one rows (flavors, network info),
-    then every one-to-many row (metadata, system metadata, tags, volumes) in one UNION
-    ALL, with the uuids as an expanding bind parameter.
+    on SQLite, and every statement a read adds is paid on every server read. So a list
+    of servers is two statements: their rows joined with their one-to-one rows (flavors,
+    network info), then every one-to-many row (metadata, system metadata, tags, volumes)
+    in one UNION ALL, with the uuids as an expanding bind parameter. One server is one
+    statement: its row outer-joined with that UNION ALL, a row per related row; a server
+    carries few of them, and a read less on each step of a move is worth the repeats.
     """
     uuids: Any = bindparam("uuids", expanding=True)
+    one: Any = bindparam("uuid")
     ex = _table(models.InstanceExtra)
     md = _table(models.InstanceMetadata)
     sm = _table(models.InstanceSystemMetadata)
@@ -208,23 +211,36 @@ def _related_statements() -> dict[str, Any]:
         .outerjoin(cache, cache.c.instance_uuid == inst.c.uuid))
     kind: dict[str, Any] = {name: literal_column(f"'{name}'").label("kind")
             for name in ("metadata", "system_metadata", "tags", "volumes")}
-    many = union_all(
-        select(kind["metadata"], md.c.instance_uuid, md.c.key, md.c.value, md.c.id).where(
-            md.c.instance_uuid.in_(uuids), md.c.deleted == 0),
-        select(kind["system_metadata"], sm.c.instance_uuid, sm.c.key, sm.c.value,
-               sm.c.id).where(sm.c.instance_uuid.in_(uuids), sm.c.deleted == 0),
-        select(kind["tags"], tags.c.resource_id, tags.c.tag, null(), null()).where(
-            tags.c.resource_id.in_(uuids)),
-        select(kind["volumes"], bdm.c.instance_uuid, bdm.c.volume_id,
-               case((bdm.c.delete_on_termination, "1"), else_="0"), bdm.c.id).where(
-            bdm.c.instance_uuid.in_(uuids), bdm.c.deleted == 0, bdm.c.volume_id.is_not(None)),
-    )
-    rows = many.subquery()
+
+    def many(of: Any) -> Any:
+        return union_all(
+            select(kind["metadata"], md.c.instance_uuid, md.c.key, md.c.value, md.c.id)
+            .where(of(md.c.instance_uuid), md.c.deleted == 0),
+            select(kind["system_metadata"], sm.c.instance_uuid, sm.c.key, sm.c.value,
+                   sm.c.id).where(of(sm.c.instance_uuid), sm.c.deleted == 0),
+            select(kind["tags"], tags.c.resource_id, tags.c.tag, null(), null()).where(
+                of(tags.c.resource_id)),
+            select(kind["volumes"], bdm.c.instance_uuid, bdm.c.volume_id,
+                   case((bdm.c.delete_on_termination, "1"), else_="0"), bdm.c.id).where(
+                of(bdm.c.instance_uuid), bdm.c.deleted == 0, bdm.c.volume_id.is_not(None)),
+        ).subquery()
+
+    rows = many(lambda column: column.in_(uuids))
+    # The uuid is compared in each arm, so that no engine has to push it into the UNION.
+    rel = many(lambda column: column == one)
+    joined = select(inst, ex.c.flavor.label("_flavors"),
+                    cache.c.network_info.label("_network_info"),
+                    *(rel.c[name].label(f"_rel_{name}") for name in ("kind", "key", "value"))
+                    ).select_from(
+        inst.outerjoin(ex, ex.c.instance_uuid == inst.c.uuid)
+        .outerjoin(cache, cache.c.instance_uuid == inst.c.uuid)
+        .outerjoin(rel, rel.c.instance_uuid == inst.c.uuid)).where(
+            inst.c.uuid == one).order_by(rel.c.kind, rel.c.id, rel.c.key)
     return {
         "base": base,
         "many": select(rows).order_by(rows.c.kind, rows.c.id, rows.c.key),
-        "one": base.where(inst.c.uuid == bindparam("uuid"), inst.c.deleted == 0),
-        "one_any": base.where(inst.c.uuid == bindparam("uuid")),
+        "one": joined.where(inst.c.deleted == 0),
+        "one_any": joined,
     }
 
 
@@ -245,23 +261,28 @@ def _attach_related(session: Session, rows: Sequence[Any]) -> list[Instance]:
     """
     if not rows:
         return []
-    out: dict[str, Instance] = {}
-    for r in rows:
-        flavors = json.loads(r["_flavors"] or "{}")
-        out[r["uuid"]] = Instance(
-            **{k: r[k] for k in _COLUMNS}, flavor=_spec(flavors.get("cur")),
-            old_flavor=_spec(flavors.get("old")), new_flavor=_spec(flavors.get("new")),
-            network_info=json.loads(r["_network_info"] or "[]"))
+    out = {r["uuid"]: _from_row(r) for r in rows}
     for kind, uuid, key, value, _id in session.execute(_stmt("many"), {"uuids": list(out)}):
-        inst = out[uuid]
-        if kind == "tags":
-            inst.tags.append(key)
-        elif kind == "volumes":
-            inst.volumes.append((key, value == "1"))
-        else:
-            getattr(inst, kind)[key] = value or ""
+        _add_related(out[uuid], kind, key, value)
     _attach_faults(session, out)
     return list(out.values())
+
+
+def _from_row(r: Any) -> Instance:
+    flavors = json.loads(r["_flavors"] or "{}")
+    return Instance(
+        **{k: r[k] for k in _COLUMNS}, flavor=_spec(flavors.get("cur")),
+        old_flavor=_spec(flavors.get("old")), new_flavor=_spec(flavors.get("new")),
+        network_info=json.loads(r["_network_info"] or "[]"))
+
+
+def _add_related(inst: Instance, kind: str, key: str, value: str | None) -> None:
+    if kind == "tags":
+        inst.tags.append(key)
+    elif kind == "volumes":
+        inst.volumes.append((key, value == "1"))
+    else:
+        getattr(inst, kind)[key] = value or ""
 
 
 def _attach_faults(session: Session, out: dict[str, Instance]) -> None:
@@ -282,10 +303,15 @@ def _attach_faults(session: Session, out: dict[str, Instance]) -> None:
 def get_by_uuid(session: Session, uuid: str, *, read_deleted: bool = False) -> Instance:
     """The server ``uuid``; raises InstanceNotFound."""
     query = _stmt("one_any" if read_deleted else "one")
-    row = session.execute(query, {"uuid": uuid}).mappings().first()
-    if row is None:
+    rows = session.execute(query, {"uuid": uuid}).mappings().all()
+    if not rows:
         raise exception.InstanceNotFound(instance_id=uuid)
-    return _attach_related(session, [row])[0]
+    inst = _from_row(rows[0])
+    for r in rows:
+        if r["_rel_kind"] is not None:
+            _add_related(inst, r["_rel_kind"], r["_rel_key"], r["_rel_value"])
+    _attach_faults(session, {inst.uuid: inst})
+    return inst
 
 
 @dataclasses.dataclass(frozen=True)
@@ -493,25 +519,39 @@ def _in_or_null(column: Any, states: tuple[Any, ...]) -> Any:
     return cond
 
 
+_EXTRA = _table(models.InstanceExtra)
+_SET_FLAVORS = update(_EXTRA).where(_EXTRA.c.instance_uuid == bindparam("b_uuid")).values(
+    flavor=bindparam("b_flavor"))
+_SYSMETA = _table(models.InstanceSystemMetadata)
+_DROP_SYSMETA = update(_SYSMETA).where(
+    _SYSMETA.c.instance_uuid == bindparam("b_uuid"), _SYSMETA.c.key == bindparam("b_key"),
+    _SYSMETA.c.deleted == 0).values(deleted=_SYSMETA.c.id, deleted_at=bindparam("b_now"))
+_ADD_SYSMETA = insert(_SYSMETA)
+
+
 def set_flavors(
     session: Session, uuid: str, cur: FlavorSpec | None, old: FlavorSpec | None,
     new: FlavorSpec | None,
 ) -> None:
     """Store the current, old and new flavor of a server."""
-    session.execute(update(models.InstanceExtra).where(
-        models.InstanceExtra.instance_uuid == uuid).values(flavor=_flavors_json(cur, old, new)))
+    session.execute(_SET_FLAVORS, {"b_uuid": uuid, "b_flavor": _flavors_json(cur, old, new)})
 
 
-def set_system_metadata(session: Session, uuid: str, changes: dict[str, str | None]) -> None:
-    """Set (or, for None, remove) internal keys of a server such as ``old_vm_state``."""
-    sm = models.InstanceSystemMetadata
+def set_system_metadata(session: Session, uuid: str, changes: dict[str, str | None], *,
+                        current: Mapping[str, str] | None = None) -> None:
+    """Set (or, for None, remove) internal keys of a server such as ``old_vm_state``.
+
+    ``current``: the server's system metadata as read in this same transaction; a key
+    absent from it has no live row, so none is soft-deleted for it.
+    """
     now = utcnow()
-    for key, value in changes.items():
-        session.execute(update(sm).where(sm.instance_uuid == uuid, sm.key == key,
-                                         sm.deleted == 0).values(deleted=sm.id, deleted_at=now))
-        if value is not None:
-            session.add(sm(instance_uuid=uuid, key=key, value=value))
-    session.flush()
+    for key in changes:
+        if current is None or key in current:
+            session.execute(_DROP_SYSMETA, {"b_uuid": uuid, "b_key": key, "b_now": now})
+    added = [{"instance_uuid": uuid, "key": key, "value": value}
+             for key, value in changes.items() if value is not None]
+    if added:
+        session.execute(_ADD_SYSMETA, added)
 
 
 # NOTE: pre-built on the table: an ORM-enabled UPDATE also pays for synchronizing the

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -83,9 +83,13 @@ _LAST_ACTION = select(_ACTIONS.c.id).where(
     _ACTIONS.c.instance_uuid == bindparam("uuid"),
     _ACTIONS.c.request_id == bindparam("request_id")).order_by(
         _ACTIONS.c.id.desc()).limit(1)
-_LAST_EVENT = select(_EVENTS.c.id).where(
-    _EVENTS.c.action_id == bindparam("b_action"), _EVENTS.c.event == bindparam("name")).order_by(
-        _EVENTS.c.id.desc()).limit(1)
+# The newest action of a request and the newest of its events of each name: a row per
+# name found, or one row with a null name if none is.
+_NEWEST_EVENTS = select(_ACTIONS.c.id, _EVENTS.c.event, func.max(_EVENTS.c.id)).select_from(
+    _ACTIONS.outerjoin(_EVENTS, and_(
+        _EVENTS.c.action_id == _ACTIONS.c.id,
+        _EVENTS.c.event.in_(bindparam("names", expanding=True))))).where(
+    _ACTIONS.c.id == _LAST_ACTION.scalar_subquery()).group_by(_ACTIONS.c.id, _EVENTS.c.event)
 _INSERT_EVENT = insert(_EVENTS)
 # The action is found and its event written in one statement: the row of the action is
 # never read into Python, and its updated_at is derived from its events (``_updated``).
@@ -97,7 +101,7 @@ _START_EVENT = insert(_EVENTS).from_select(
         _ACTIONS.c.instance_uuid == bindparam("uuid"),
         _ACTIONS.c.request_id == bindparam("request_id")).order_by(
             _ACTIONS.c.id.desc()).limit(1)).returning(_EVENTS.c.action_id, _EVENTS.c.id)
-_FINISH_EVENT = update(_EVENTS).where(_EVENTS.c.id == bindparam("b_event"))
+_FINISH_EVENTS = update(_EVENTS).where(_EVENTS.c.id.in_(bindparam("b_events", expanding=True)))
 _MARK_FAILED = update(_ACTIONS).where(_ACTIONS.c.id == bindparam("b_action"))
 # What Nova's API shows as an action's updated_at: the last time it or one of its events
 # was written.
@@ -156,27 +160,50 @@ def _insert_event(session: Session, values: dict[str, Any]) -> int:
 def event_finish(session: Session, instance_uuid: str, request_id: str, event: str,
                  error: BaseException | None) -> None:
     """Record the end of an event; an error marks it and its action as failed."""
-    action = _action_id(session, instance_uuid, request_id)
-    found = session.scalar(_LAST_EVENT, {"b_action": action, "name": event})
-    if found is None:
-        found = _insert_event(session, {"action_id": action, "event": event,
-                                        "start_time": utcnow()})
-    finish_event(session, (action, int(found)), error)
+    events_finish(session, instance_uuid, request_id, (event,), error)
+
+
+def events_finish(session: Session, instance_uuid: str, request_id: str,
+                  names: Sequence[str], error: BaseException | None) -> None:
+    """``event_finish`` for several events of the newest action of ``request_id``: the
+    newest event of each name is finished; one never started is recorded as it ends.
+
+    Raises:
+        NotFound: ``request_id`` started no action on the server.
+    """
+    rows = session.execute(_NEWEST_EVENTS, {"uuid": instance_uuid, "request_id": request_id,
+                                            "names": list(names)}).all()
+    if not rows:
+        raise exception.NotFound(f"Action {request_id} not found")
+    action = int(rows[0][0])
+    found = {name: int(event_id) for _, name, event_id in rows if name is not None}
+    ids = [(action, found[name]) if name in found else
+           (action, _insert_event(session, {"action_id": action, "event": name,
+                                            "start_time": utcnow()}))
+           for name in dict.fromkeys(names)]
+    finish_events(session, ids, error)
 
 
 def finish_event(session: Session, ids: tuple[int, int], error: BaseException | None) -> None:
     """Record the end of the event ``event_start`` returned the ids of."""
-    action, event_id = ids
+    finish_events(session, [ids], error)
+
+
+def finish_events(session: Session, ids: Sequence[tuple[int, int]],
+                  error: BaseException | None) -> None:
+    """Record the end of events of one action, all with the same result, in one UPDATE."""
     now = utcnow()
-    values: dict[str, Any] = {"b_event": event_id, "finish_time": now, "updated_at": now,
+    values: dict[str, Any] = {"b_events": [event_id for _, event_id in ids],
+                              "finish_time": now, "updated_at": now,
                               "result": "Error" if error else "Success"}
     if error is not None:
         values["traceback"] = "".join(tb.format_exception(error))
         values["details"] = str(error)[:255] or type(error).__name__
-    session.execute(_FINISH_EVENT, values)
+    session.execute(_FINISH_EVENTS, values)
     if error is not None:
-        session.execute(_MARK_FAILED, {"b_action": action, "message": "Error",
-                                       "updated_at": now})
+        for action in dict.fromkeys(action for action, _ in ids):
+            session.execute(_MARK_FAILED, {"b_action": action, "message": "Error",
+                                           "updated_at": now})
 
 
 def _latest(*times: datetime.datetime | None) -> datetime.datetime | None:
@@ -224,27 +251,72 @@ def events(sessions: Callable[[], AbstractContextManager[Session]], instance_uui
     """``event`` for several events around one step: one transaction to start them all,
     one to finish them all. ``sessions`` names the server's cell at the time of the call.
     """
+    with sessions() as s:
+        recorder = start_in(s, sessions, instance_uuid, request_id, names, host)
+    with recorder:
+        yield
+
+
+def start_in(session: Session, sessions: Callable[[], AbstractContextManager[Session]],
+             instance_uuid: str, request_id: str, names: Sequence[str],
+             host: str | None) -> "Recorder":
+    """Start events in the caller's (writer) transaction, which also reads or writes.
+
+    The events count as started once that transaction commits; the returned recorder,
+    entered around the step, finishes them. A request without a recorded action starts
+    nothing, and its recorder records nothing.
+    """
     try:
-        with sessions() as s:
-            ids = _start_events(s, instance_uuid, request_id, names, host)
-            started_in = s.get_bind()
+        ids = _start_events(session, instance_uuid, request_id, names, host)
     except exception.NotFound:
-        yield
-        return
+        return Recorder(sessions, instance_uuid, request_id, names, None, None)
+    return Recorder(sessions, instance_uuid, request_id, names, ids, session.get_bind())
 
-    def _finish(error: BaseException | None) -> None:
-        with sessions() as s:
-            if s.get_bind() is started_in:
-                for pair in ids:
-                    finish_event(s, pair, error)
-                return
-            # The server moved cells meanwhile; its copied rows have other ids there.
-            for name in names:
-                event_finish(s, instance_uuid, request_id, name, error)
 
-    try:
-        yield
-    except BaseException as exc:
-        _finish(exc)
-        raise
-    _finish(None)
+class Recorder:
+    """Events of one step, started by ``start_in``: finished (Success/Error) when the
+    ``with`` block around the step ends, unless ``finishing`` already finished them in
+    the transaction of the step's last write.
+    """
+
+    def __init__(self, sessions: Callable[[], AbstractContextManager[Session]],
+                 instance_uuid: str, request_id: str, names: Sequence[str],
+                 ids: list[tuple[int, int]] | None, started_in: Any) -> None:
+        self._sessions = sessions
+        self._uuid = instance_uuid
+        self._request_id = request_id
+        self._names = tuple(names)
+        self._ids = ids
+        self._started_in = started_in
+        self._finished = ids is None
+
+    def __enter__(self) -> "Recorder":
+        return self
+
+    def __exit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
+        if not self._finished:
+            with self._sessions() as s:
+                self._finish_in(s, error)
+            self._finished = True
+
+    @contextmanager
+    def finishing(self, transaction: AbstractContextManager[Session]) -> Iterator[Session]:
+        """``transaction``, with the events finished as Success at its end.
+
+        Use it for the step's last write only: whatever fails after it is not recorded.
+        If the transaction fails, nothing is finished, and the error that leaves the
+        ``with`` block of the recorder is recorded there, in a transaction of its own.
+        """
+        with transaction as s:
+            yield s
+            if not self._finished:
+                self._finish_in(s, None)
+        self._finished = True
+
+    def _finish_in(self, session: Session, error: BaseException | None) -> None:
+        assert self._ids is not None
+        if session.get_bind() is self._started_in:
+            finish_events(session, self._ids, error)
+            return
+        # The server moved cells meanwhile; its copied rows have other ids there.
+        events_finish(session, self._uuid, self._request_id, self._names, error)

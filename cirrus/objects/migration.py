@@ -133,14 +133,25 @@ def _select_live() -> Any:
     return sa.select(m.__table__).where(m.deleted == 0)
 
 
+# NOTE: the reads and writes every move step makes are pre-built on the table: building a
+# statement costs more than running it on SQLite, and one with ORM attributes in it also
+# goes through the ORM's execution path.
+_T: sa.Table = models.Migration.__table__  # type: ignore[assignment]
+_LIVE = sa.select(_T).where(_T.c.deleted == 0)
+_BY_ID = _LIVE.where(_T.c.id == sa.bindparam("b_id"))
+_BY_UUID = _LIVE.where(_T.c.uuid == sa.bindparam("b_uuid"))
+_BY_INSTANCE_AND_STATUS = _LIVE.where(
+    _T.c.instance_uuid == sa.bindparam("b_instance"), _T.c.status == sa.bindparam("b_status"),
+).order_by(_T.c.created_at.desc(), _T.c.id.desc()).limit(1)
+
+
 def get_by_id(session: Session, migration_id: int) -> Migration:
     """The live migration ``migration_id``.
 
     Raises:
         MigrationNotFound: no such migration, or it was deleted.
     """
-    row = session.execute(
-        _select_live().where(models.Migration.id == migration_id)).mappings().first()
+    row = session.execute(_BY_ID, {"b_id": migration_id}).mappings().first()
     if row is None:
         raise exception.MigrationNotFound(migration_id=migration_id)
     return _from_row(row)
@@ -152,8 +163,7 @@ def get_by_uuid(session: Session, uuid: str) -> Migration:
     Raises:
         MigrationNotFound: no such migration, or it was deleted.
     """
-    row = session.execute(
-        _select_live().where(models.Migration.uuid == uuid)).mappings().first()
+    row = session.execute(_BY_UUID, {"b_uuid": uuid}).mappings().first()
     if row is None:
         raise exception.MigrationNotFound(migration_id=uuid)
     return _from_row(row)
@@ -172,10 +182,9 @@ def get_by_instance_and_status(
     Raises:
         MigrationNotFoundByStatus: the server has no migration in that status.
     """
-    m = models.Migration
-    query = _select_live().where(m.instance_uuid == instance_uuid,
-                                 m.status == MigrationStatus(status).value)
-    row = session.execute(_newest_first(query).limit(1)).mappings().first()
+    row = session.execute(_BY_INSTANCE_AND_STATUS, {
+        "b_instance": instance_uuid, "b_status": MigrationStatus(status).value,
+    }).mappings().first()
     if row is None:
         raise exception.MigrationNotFoundByStatus(instance_id=instance_uuid, status=status)
     return _from_row(row)
@@ -294,15 +303,23 @@ def _swap(session: Session, migration_id: int, current: MigrationStatus,
     except ValueError:
         raise exception.InvalidMigrationTransition(
             id=migration_id, old=current, new=to) from None
-    m = models.Migration
     now = utcnow()
-    result = session.execute(
-        sa.update(m)
-        .where(m.id == migration_id, m.status == current.value, m.deleted == 0)
-        .values(status=to.value, updated_at=now, **changes))
+    params = {f"b_{k}": v for k, v in changes.items()}
+    result = session.execute(_swap_statement(tuple(sorted(changes))), {
+        "b_id": migration_id, "b_from": current.value, "b_status": to.value,
+        "b_updated_at": now, **params})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise exception.ConcurrentUpdate(what=f"migration {migration_id}")
     return now
+
+
+@functools.cache
+def _swap_statement(columns: tuple[str, ...]) -> Any:
+    """The compare-and-swap UPDATE that also sets ``columns`` (a handful of shapes)."""
+    return sa.update(_T).where(
+        _T.c.id == sa.bindparam("b_id"), _T.c.status == sa.bindparam("b_from"),
+        _T.c.deleted == 0,
+    ).values({c: sa.bindparam(f"b_{c}") for c in ("status", "updated_at", *columns)})
 
 
 @functools.cache
@@ -312,27 +329,36 @@ def _leading_to(to: MigrationStatus) -> tuple[str, ...]:
                  if st != to and states.transition_path(st, to) is not None)
 
 
-def _by(key: int | str) -> Any:
-    """One live migration, by id or by uuid."""
-    m = models.Migration
-    return sa.and_(m.uuid == key if isinstance(key, str) else m.id == key, m.deleted == 0)
-
-
 def _get(session: Session, key: int | str) -> Migration:
     return get_by_uuid(session, key) if isinstance(key, str) else get_by_id(session, key)
 
 
-def _write(session: Session, key: int | str, condition: Any,
+@functools.cache
+def _write_statement(by_uuid: bool, leading_to: MigrationStatus | None,
+                     columns: tuple[str, ...], returning: bool) -> Any:
+    """UPDATE of one live migration by uuid or id, setting ``columns``; with
+    ``leading_to``, only where its status is one the transition table leads from to that
+    status."""
+    key = _T.c.uuid if by_uuid else _T.c.id
+    stmt = sa.update(_T).where(key == sa.bindparam("b_key"), _T.c.deleted == 0)
+    if leading_to is not None:
+        stmt = stmt.where(_T.c.status.in_(_leading_to(leading_to)))
+    stmt = stmt.values({c: sa.bindparam(f"b_{c}") for c in columns})
+    return stmt.returning(*_T.columns) if returning else stmt
+
+
+def _write(session: Session, key: int | str, leading_to: MigrationStatus | None,
            values: dict[str, Any]) -> Migration | None:
-    """One UPDATE of a live migration where ``condition`` holds; the row as written, or
+    """One UPDATE of a live migration (see ``_write_statement``); the row as written, or
     None when no row matched. The row comes back with the UPDATE where the database can
     return it, else it is read again in the same transaction."""
-    m = models.Migration
-    stmt = sa.update(m).where(_by(key), condition).values(**values)
-    if session.get_bind().dialect.update_returning:
-        row = session.execute(stmt.returning(*m.__table__.columns)).mappings().first()
+    returning = bool(session.get_bind().dialect.update_returning)
+    stmt = _write_statement(isinstance(key, str), leading_to, tuple(sorted(values)), returning)
+    params = {"b_key": key, **{f"b_{c}": v for c, v in values.items()}}
+    if returning:
+        row = session.execute(stmt, params).mappings().first()
         return None if row is None else _from_row(row)
-    if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+    if session.execute(stmt, params).rowcount != 1:  # type: ignore[attr-defined]
         return None
     return _get(session, key)
 
@@ -351,8 +377,7 @@ def walk_to(session: Session, migration: int | str, to: MigrationStatus) -> Migr
         ConcurrentUpdate: the status changed between the write and the check after it.
     """
     to = MigrationStatus(to)
-    written = _write(session, migration, models.Migration.status.in_(_leading_to(to)),
-                     {"status": to.value, "updated_at": utcnow()})
+    written = _write(session, migration, to, {"status": to.value, "updated_at": utcnow()})
     if written is not None:
         return written
     current = _get(session, migration)
@@ -376,7 +401,7 @@ def update(session: Session, migration: int | str, **changes: Any) -> Migration:
         MigrationNotFound: no such live migration.
     """
     values = _checked_changes(changes)
-    written = _write(session, migration, sa.true(), {"updated_at": utcnow(), **values})
+    written = _write(session, migration, None, {"updated_at": utcnow(), **values})
     if written is None:
         raise exception.MigrationNotFound(migration_id=migration)
     return written

@@ -2,9 +2,11 @@
 
 import dataclasses
 import datetime
+import functools
 import uuid as uuidlib
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from cirrus.db.base import utcnow
@@ -42,7 +44,7 @@ class Service:
         return (now - self.last_seen_up).total_seconds() <= down_time
 
 
-def _from_row(r: models.Service) -> Service:
+def _from_row(r: Any) -> Service:
     return Service(r.id, r.uuid, r.host, r.binary, r.topic, r.disabled, r.disabled_reason,
                    r.forced_down, r.last_seen_up, r.updated_at, r.created_at, r.version)
 
@@ -62,28 +64,41 @@ def register(session: Session, host: str, binary: str, topic: str | None) -> Ser
     return _from_row(row)
 
 
+# NOTE: pre-built on the table: every move checks its hosts' services, the scheduler
+# reads them all for each request, and a statement with ORM attributes in it also goes
+# through the ORM's execution path.
+_T: Table = models.Service.__table__  # type: ignore[assignment]
+_BY_HOST_BINARY = select(_T).where(
+    _T.c.host == bindparam("b_host"), _T.c.binary == bindparam("b_binary"), _T.c.deleted == 0)
+_HEARTBEAT = update(_T).where(_T.c.id == bindparam("b_id")).values(
+    last_seen_up=bindparam("b_now"), updated_at=bindparam("b_now"),
+    report_count=_T.c.report_count + 1)
+
+
 def heartbeat(session: Session, service_id: int) -> None:
     """Record that a service is alive."""
-    row = session.get(models.Service, service_id)
-    if row is not None:
-        row.last_seen_up = utcnow()
-        row.report_count += 1
-        row.updated_at = row.last_seen_up
+    session.execute(_HEARTBEAT, {"b_id": service_id, "b_now": utcnow()})
+
+
+@functools.cache
+def _all_statement(by_binary: bool, by_host: bool) -> Any:
+    query = select(_T).where(_T.c.deleted == 0)
+    if by_binary:
+        query = query.where(_T.c.binary == bindparam("b_binary"))
+    if by_host:
+        query = query.where(_T.c.host == bindparam("b_host"))
+    return query.order_by(_T.c.id)
 
 
 def get_all(session: Session, binary: str | None = None, host: str | None = None) -> list[Service]:
     """Live service rows, optionally filtered."""
-    query = select(models.Service).filter_by(deleted=0)
-    if binary:
-        query = query.filter_by(binary=binary)
-    if host:
-        query = query.filter_by(host=host)
-    return [_from_row(r) for r in session.scalars(query.order_by(models.Service.id))]
+    query = _all_statement(bool(binary), bool(host))
+    return [_from_row(r) for r in session.execute(query, {"b_binary": binary, "b_host": host})]
 
 
 def get_by_host_binary(session: Session, host: str, binary: str) -> Service | None:
     """One service, or None."""
-    row = session.scalar(select(models.Service).filter_by(host=host, binary=binary, deleted=0))
+    row = session.execute(_BY_HOST_BINARY, {"b_host": host, "b_binary": binary}).first()
     return _from_row(row) if row else None
 
 

@@ -85,7 +85,7 @@ class TransportRegistry:
 
     def cleanup(self) -> None:
         """Close every transport."""
-        with self._lock:
+        with self._lock, inproc.hurry():
             for transport in [*self._rpc.values(), *self._notify.values()]:
                 transport.cleanup()
             self._rpc.clear()

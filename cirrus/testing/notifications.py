@@ -9,6 +9,7 @@ with warnings.catch_warnings():
     import oslo_messaging as messaging
 
 from cirrus.notifications.notifier import TOPIC
+from cirrus.rpc import inproc
 from cirrus.rpc.transport import TransportRegistry, topic_for
 from cirrus.testing.waiters import wait_for
 
@@ -61,6 +62,7 @@ class NotificationCollector:
 
     def stop(self) -> None:
         """Stop listening."""
-        for listener in self._listeners:
-            listener.stop()
-            listener.wait()
+        with inproc.hurry():
+            for listener in self._listeners:
+                listener.stop()
+                listener.wait()

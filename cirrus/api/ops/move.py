@@ -160,8 +160,9 @@ def _cast_move(state: APIState, ctx: RequestContext, cell: CellMapping, inst: In
     changes: dict[str, Any] = {}
     if auto_disk_config is not None:
         changes["auto_disk_config"] = auto_disk_config
+    # Only the uuid is used below: no read back.
     inst = start_task(state, ctx, cell, inst, action, TaskState.RESIZE_PREP, (None,),
-                      progress=0, **changes)
+                      read_back=False, progress=0, **changes)
     state.conductor_rpc.migrate_server(ctx, instance_uuid=inst.uuid, cell_uuid=cell.uuid,
                                        flavor=flavor.to_dict(), request_spec=spec.to_dict(),
                                        host=host)

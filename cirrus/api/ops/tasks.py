@@ -38,20 +38,27 @@ def check_state(inst: Instance, method: str, vm_states: tuple[str, ...],
 
 def start_task(state: APIState, ctx: RequestContext, cell: CellMapping, inst: Instance,
                action: str, task: str, expected: tuple[str | None, ...], *,
-               also: Callable[[Session], None] | None = None,
+               also: Callable[[Session], None] | None = None, read_back: bool = True,
                **changes: Any) -> Instance:
     """Set ``task`` (and ``changes``) if task_state is still ``expected``; record ``action``.
 
     ``also`` runs in the same transaction (e.g. a migration's status change), so either
-    everything is written or nothing is.
+    everything is written or nothing is. The server returned is read back after the
+    write, unless ``read_back`` is False (a caller that uses none of its fields but the
+    uuid): then it is ``inst`` with the changes applied.
 
     Raises:
         InstanceInvalidState: another request changed task_state first (409).
     """
     with state.runtime.cell_session(cell) as s:
         try:
-            inst = instance_obj.update_instance(s, inst.uuid, expected_task_state=list(expected),
-                                                task_state=task, **changes)
+            if read_back:
+                inst = instance_obj.update_instance(
+                    s, inst.uuid, expected_task_state=list(expected), task_state=task,
+                    **changes)
+            else:
+                inst = instance_obj.save(s, inst, expected_task_state=list(expected),
+                                         task_state=task, **changes)
         except exception.UnexpectedTaskState:
             raise exception.InstanceInvalidState(
                 method=action, instance_uuid=inst.uuid, attr="task_state",

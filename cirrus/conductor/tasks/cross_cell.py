@@ -238,8 +238,9 @@ class PrepResizeAtDest(MoveStep):
             raise exception.MigrationPreCheckError(
                 reason=f"Failed to create port bindings for host {m.dest_host}") from exc
         try:
-            volumes.reserve_for_move(m.runtime, m.target_cell, copy.project_id or "",
-                                     m.instance_uuid)
+            if volumes.has_volumes(copy):
+                volumes.reserve_for_move(m.runtime, m.target_cell, copy.project_id or "",
+                                         m.instance_uuid)
         except Exception as exc:
             raise exception.MigrationPreCheckError(
                 reason=f"Failed to create volume attachments for host {m.dest_host}: "
@@ -292,7 +293,8 @@ class PrepResizeAtSource(MoveStep):
         with m.source_db() as s:
             inst = instance_obj.get_by_uuid(s, m.instance_uuid)
             instance_obj.set_system_metadata(s, m.instance_uuid,
-                                             {rb.OLD_VM_STATE: inst.vm_state or "active"})
+                                             {rb.OLD_VM_STATE: inst.vm_state or "active"},
+                                             current=inst.system_metadata)
             instance_obj.set_flavors(s, m.instance_uuid, inst.flavor, inst.flavor,
                                      self._flavor)
             instance_obj.set_fields(s, m.instance_uuid,
@@ -369,23 +371,27 @@ class SwitchMapping(MoveStep):
         # Events the source recorded since the copy belong to the history the user sees.
         with m.reader(m.source_cell) as src, m.target_db() as dst:
             cell_copy.copy_new_history(src, dst, m.instance_uuid)
-        switch(m, to_target=True)
+            # The copy becomes visible with its history, in the same transaction.
+            instance_obj.set_fields(dst, m.instance_uuid, hidden=False)
+        switch(m, to_target=True, shown=True)
 
     def rollback(self, result: None, error: BaseException) -> None:
         """Point the mapping back at the source if it had flipped."""
         switch(self._m, to_target=False)
 
 
-def switch(move: CrossCellMove, *, to_target: bool) -> None:
+def switch(move: CrossCellMove, *, to_target: bool, shown: bool = False) -> None:
     """Point the server at one cell: that copy visible, the mapping, the other hidden.
 
     Lists show only unhidden copies and resolve a duplicate through the mapping, so at
-    every moment of the three writes the API shows the server exactly once.
+    every moment of the three writes the API shows the server exactly once. ``shown``:
+    the caller already made that copy visible.
     """
     new, old = ((move.target_cell, move.source_cell) if to_target
                 else (move.source_cell, move.target_cell))
-    with move.runtime.cell_session(new) as s:
-        instance_obj.set_fields(s, move.instance_uuid, hidden=False)
+    if not shown:
+        with move.runtime.cell_session(new) as s:
+            instance_obj.set_fields(s, move.instance_uuid, hidden=False)
     with move.runtime.api_session() as s:
         im_obj.set_cell(s, move.instance_uuid, new.id)
     # The other copy may be gone already (a recovered revert deleted it).

@@ -24,6 +24,7 @@ from cirrus.objects import instance as instance_obj
 from cirrus.objects import instance_action as action_obj
 from cirrus.objects import migration as migration_obj
 from cirrus.objects.cell_mapping import CellMapping
+from cirrus.objects.instance import Instance
 from cirrus.objects.states import MigrationStatus, PowerState, TaskState, VmState
 
 if TYPE_CHECKING:
@@ -53,14 +54,15 @@ class CleanupSourceHost(MoveStep):
     def execute(self) -> None:
         """Skipped when the source copy is already gone (a confirm resumed after a crash)."""
         m = self._m
-        if not _exists(m, m.source_cell):
-            m.runtime.placement.delete_allocations(m.migration_uuid)
-            return
         with m.source_db() as s:
-            if not action_obj.exists(s, m.instance_uuid, m.ctxt.request_id):
+            present = instance_obj.exists(s, m.instance_uuid, read_deleted=False)
+            if present and not action_obj.exists(s, m.instance_uuid, m.ctxt.request_id):
                 # The compute's event decorator needs an action for this request there.
                 action_obj.start(s, m.instance_uuid, action_obj.CONFIRM_RESIZE,
                                  m.ctxt.request_id, m.ctxt.user_id, m.ctxt.project_id)
+        if not present:
+            m.runtime.placement.delete_allocations(m.migration_uuid)
+            return
         with _event_in(m, m.target_cell, "compute_confirm_snapshot_based_resize_at_source",
                        m.source_host):
             m.call(m.source_cell, m.source_host, "confirm_snapshot_based_resize_at_source")
@@ -104,13 +106,22 @@ def confirm_steps(move: CrossCellMove) -> list[Task[Any]]:
 _STARTED = "start_notified"
 
 
+def _live_source(move: CrossCellMove) -> Instance | None:
+    """The source copy of the server, or None when it is gone (a resumed confirm)."""
+    try:
+        return move.source_instance()
+    except exception.InstanceNotFound:
+        return None
+
+
 def run_confirm(mover: CrossCellMover, move: CrossCellMove, notifier: Notifier) -> None:
     """Confirm with Nova's notifications (from the conductor) and events (target cell)."""
     ctxt = move.ctxt
     # A superconductor that takes over a confirm does not announce it a second time.
-    if _exists(move, move.source_cell) and not move.data.get(_STARTED):
+    source = None if move.data.get(_STARTED) else _live_source(move)
+    if source is not None:
         notifier.emit(ctxt, "instance.resize_confirm.start", "InstanceActionPayload",
-                      instance_payload(move.source_instance()))
+                      instance_payload(source))
         move.remember(**{_STARTED: True})
     try:
         with _event_in(move, move.target_cell, "conductor_confirm_snapshot_based_resize",

@@ -45,16 +45,20 @@ def fetch_page(
     The caller checks beforehand that ``marker`` names a row the requester may see. The
     ordering should end with the id column so that it is total.
     """
+    if marker is None:
+        # Without a marker the page is the first ``limit`` rows in order: one statement.
+        first = select(model).where(*conds).order_by(*order)
+        return list(session.scalars(first if limit is None else first.limit(limit)))
     stmt = select(id_column)
-    if marker is not None and conds:
+    if conds:
         # NOTE: the marker row joins the ordered ids even when the filters exclude it, so
         # the page starts where the marker sorts: keyset semantics without keyset SQL.
         stmt = stmt.where(or_(and_(*conds), id_column == marker))
-    elif conds:
-        stmt = stmt.where(*conds)
     ids = list(session.scalars(stmt.order_by(*order)))
-    start = ids.index(marker) + 1 if marker is not None and marker in ids else 0
+    start = ids.index(marker) + 1 if marker in ids else 0
     page = ids[start:] if limit is None else ids[start : start + limit]
+    if not page:
+        return []
     rows = {
         getattr(r, id_column.key): r
         for r in session.scalars(select(model).where(id_column.in_(page)))

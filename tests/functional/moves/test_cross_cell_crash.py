@@ -70,8 +70,8 @@ class Crash:
         if step == FLIPPED:
             switch = cc.switch
 
-            def _switch(move, *, to_target):
-                switch(move, to_target=to_target)
+            def _switch(move, *, to_target, **kwargs):
+                switch(move, to_target=to_target, **kwargs)
                 if to_target and not self.fired.is_set():
                     self.fired.set()
                     raise exception.CrossCellMoveAbandoned()

@@ -87,3 +87,47 @@ def test_an_action_is_updated_when_its_events_are(cells):
     (ev,) = shown.events
     assert before is not None and ev.finish_time is not None
     assert listed.updated_at == shown.updated_at == ev.finish_time > before
+
+
+def test_events_of_a_moved_server_end_together_and_one_never_started_is_recorded(cells):
+    here, there = cells
+    with here.begin() as s:
+        action_obj.start(s, "inst-1", "migrate", "req-1", "u", "p")
+    current = [here]
+
+    def sessions():
+        return current[0].begin()
+
+    with action_obj.events(sessions, "inst-1", "req-1", ("conductor_migrate", "cold_migrate"),
+                           "sc"):
+        with there.begin() as s:  # the copy holds one of the two events only
+            action_obj.start(s, "inst-1", "migrate", "req-1", "u", "p")
+            action_obj.event_start(s, "inst-1", "req-1", "cold_migrate", "sc")
+        current[0] = there
+    assert _results(there, "inst-1", "req-1") == {"cold_migrate": "Success",
+                                                  "conductor_migrate": "Success"}
+
+
+def test_events_finished_with_the_last_write_are_not_finished_again(cells):
+    here, _ = cells
+    with here.begin() as s:
+        action_obj.start(s, "inst-1", "resize", "req-1", "u", "p")
+    with here.begin() as s:
+        recorder = action_obj.start_in(s, here.begin, "inst-1", "req-1", ("compute_x",), "h1")
+    with recorder, recorder.finishing(here.begin()) as s:
+        action_obj.start(s, "inst-2", "resize", "req-2", "u", "p")  # the step's last write
+    assert _results(here, "inst-1", "req-1") == {"compute_x": "Success"}
+    with here() as s:
+        (ev,) = action_obj.get_by_request_id(s, "inst-1", "req-1").events
+        assert ev.finish_time is not None
+
+
+def test_a_failed_last_write_leaves_the_error_to_the_recorder(cells):
+    here, _ = cells
+    with here.begin() as s:
+        action_obj.start(s, "inst-1", "resize", "req-1", "u", "p")
+    with here.begin() as s:
+        recorder = action_obj.start_in(s, here.begin, "inst-1", "req-1", ("compute_x",), "h1")
+    with pytest.raises(RuntimeError), recorder, recorder.finishing(here.begin()):
+        raise RuntimeError("lost")
+    assert _results(here, "inst-1", "req-1") == {"compute_x": "Error"}
