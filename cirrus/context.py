@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from oslo_context import context as oslo_context
 
 from cirrus.objects.cell_mapping import CellMapping
-from cirrus.objects.plain import as_plain
+from cirrus.objects.plain import as_dict
 
 T = TypeVar("T")
 
@@ -37,7 +37,7 @@ class RequestContext(oslo_context.RequestContext):  # type: ignore[misc]
     def to_dict(self) -> dict[str, Any]:
         """Serializable form for RPC (the targeted cell travels with the call)."""
         values: dict[str, Any] = super().to_dict()
-        values["cell"] = as_plain(self.cell) if self.cell else None
+        values["cell"] = as_dict(self.cell) if self.cell else None
         return values
 
     @classmethod

@@ -19,11 +19,13 @@ from cirrus.compute.drivers.base import ComputeDriver, GuestSpec
 from cirrus.compute.group_policy import GroupPolicy
 from cirrus.compute.move import MoveManager
 from cirrus.compute.resource_tracker import ResourceTracker
+from cirrus.compute.step_event import StepEvent
 from cirrus.conductor.rpcapi import CellTaskAPI
 from cirrus.context import RequestContext
 from cirrus.context import get_admin_context as ctxt_for_cleanup
 from cirrus.db.base import utcnow
 from cirrus.notifications.notifier import Notifier, instance_payload
+from cirrus.objects import block_device as bdm_obj
 from cirrus.objects import instance as instance_obj
 from cirrus.objects import instance_action as action_obj
 from cirrus.objects import migration as migration_obj
@@ -131,16 +133,16 @@ class ComputeManager:
                 the claim made for this host.
         """
         try:
-            inst = self._get(instance_uuid)
+            with self.runtime.cell_reader(self.cell) as s:
+                inst = instance_obj.get_by_uuid(s, instance_uuid)
         except exception.InstanceNotFound:
             LOG.info("Server %s was deleted before its build started", instance_uuid)
             self.runtime.placement.delete_allocations(instance_uuid)
             return
         self._notify(ctxt, inst, "create.start")
         try:
-            with self._event(ctxt, instance_uuid, "build_and_run_instance"):
-                inst = self._build(ctxt, inst, image, node, requested_networks or [],
-                                   provider_mappings or {})
+            inst = self._build(ctxt, inst, image, node, requested_networks or [],
+                               provider_mappings or {})
         except Exception as exc:
             LOG.exception("Build of %s failed on %s", instance_uuid, self.host)
             # As in Nova, a build scheduled with retries goes back to the cell conductor,
@@ -156,12 +158,25 @@ class ComputeManager:
     def _build(self, ctxt: RequestContext, inst: Instance, image: dict[str, Any],
                node: str | None, requested_networks: list[dict[str, Any]],
                provider_mappings: dict[str, list[str]]) -> Instance:
-        del ctxt
+        # NOTE: the event's start rides in the first save and its end in the last: a
+        # build is then three transactions on the cell database instead of five.
+        event = StepEvent(self._session, inst.uuid, ctxt.request_id,
+                          "compute_build_and_run_instance", self.host)
+        try:
+            return self._build_steps(event, inst, image, node, requested_networks,
+                                     provider_mappings)
+        except BaseException as exc:
+            event.fail(exc)
+            raise
+
+    def _build_steps(self, event: StepEvent, inst: Instance, image: dict[str, Any],
+                     node: str | None, requested_networks: list[dict[str, Any]],
+                     provider_mappings: dict[str, list[str]]) -> Instance:
         node = node or self.tracker.node().hypervisor_hostname
-        with self.group_policy.placing(inst.uuid):
-            inst = self._save(inst, expected_task_state=[TaskState.SCHEDULING, None],
-                              task_state=TaskState.NETWORKING, host=self.host, node=node,
-                              launched_on=self.host)
+        with self.group_policy.placing(inst.uuid), event.opening() as s:
+            inst = instance_obj.save(s, inst, expected_task_state=[TaskState.SCHEDULING, None],
+                                     task_state=TaskState.NETWORKING, host=self.host,
+                                     node=node, launched_on=self.host)
         vifs = network.allocate_for_instance(
             self.runtime, inst.uuid, inst.project_id or "", self.host,
             inst.availability_zone or "nova", requested_networks,
@@ -173,16 +188,19 @@ class ComputeManager:
             instance_obj.set_network_info(s, inst.uuid, vifs)
             inst = instance_obj.save(s, inst, expected_task_state=TaskState.NETWORKING,
                                      task_state=TaskState.SPAWNING, **drive)
+            found = bdm_obj.get_by_instance(s, inst.uuid)
         inst.network_info = list(vifs)
         assert inst.flavor is not None
         bdms = volumes.attach_for_build(self.runtime, self.cell, inst.project_id or "",
-                                        inst.uuid, self.host)
+                                        inst.uuid, self.host, found)
         self.driver.spawn(self.guest(inst, inst.flavor,
                                      block_devices=volumes.block_device_info(bdms)), image)
-        return self._save(
-            inst, expected_task_state=TaskState.SPAWNING, vm_state=VmState.ACTIVE,
-            task_state=None, power_state=self.driver.get_power_state(inst.uuid),
-            launched_at=utcnow())
+        power_state = self.driver.get_power_state(inst.uuid)
+        launched_at = utcnow()
+        with event.closing() as s:
+            return instance_obj.save(
+                s, inst, expected_task_state=TaskState.SPAWNING, vm_state=VmState.ACTIVE,
+                task_state=None, power_state=power_state, launched_at=launched_at)
 
     def _reschedule(self, ctxt: RequestContext, inst: Instance, image: dict[str, Any],
                     requested_networks: Any, alternates: list[dict[str, Any]],

@@ -109,15 +109,17 @@ def disconnect(runtime: Runtime, cell: CellMapping, project_id: str, instance_uu
 
 
 def attach_for_build(runtime: Runtime, cell: CellMapping, project_id: str,
-                     instance_uuid: str, host: str) -> list[BlockDevice]:
+                     instance_uuid: str, host: str,
+                     bdms: list[BlockDevice] | None = None) -> list[BlockDevice]:
     """Create the volumes a build asked for and connect every volume to ``host``.
 
     A volume made from an image is recorded on the mapping as soon as it exists, so a
-    rescheduled build reuses it and a delete removes it.
+    rescheduled build reuses it and a delete removes it. ``bdms`` are the server's live
+    mappings when the caller has just read them.
     """
     client = runtime.volume_for(project_id)
     out = []
-    for found in bdms_of(runtime, cell, instance_uuid):
+    for found in bdms if bdms is not None else bdms_of(runtime, cell, instance_uuid):
         bdm = found
         if bdm.volume_id is None:
             size = bdm.volume_size or 1

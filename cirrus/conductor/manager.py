@@ -286,12 +286,14 @@ class ComputeTaskManager:
 
     def _create_instance(self, ctxt: RequestContext, cell: CellMapping,
                          br: br_obj.BuildRequest, flavor: FlavorSpec,
-                         vm_state: VmState) -> instance_obj.Instance:
+                         vm_state: VmState) -> None:
+        # NOTE: the server is not read back: its host reads it when the build starts.
         values = dict(br.instance)
         values["vm_state"] = vm_state
         values.pop("flavor", None)
+        uuid = str(values["uuid"])
         with self._runtime.cell_session(cell) as s:
-            inst = instance_obj.create(
+            instance_obj.insert_instance(
                 s, values, flavor, metadata=values.pop("metadata", {}),
                 system_metadata=values.pop("system_metadata", {}), tags=br.tags,
                 keypairs=values.pop("keypairs", []),
@@ -299,10 +301,9 @@ class ComputeTaskManager:
             # A server buried in cell0 never had volumes made or attached for it.
             if not cell.is_cell0:
                 for item in bdm_obj.volume_items(br.block_device_mappings):
-                    bdm_obj.create(s, bdm_obj.values_from_request(inst.uuid, item))
-            action_obj.start(s, inst.uuid, action_obj.CREATE, ctxt.request_id,
+                    bdm_obj.create(s, bdm_obj.values_from_request(uuid, item))
+            action_obj.start(s, uuid, action_obj.CREATE, ctxt.request_id,
                              ctxt.user_id, ctxt.project_id)
-        return inst
 
     def _bury_in_cell0(self, ctxt: RequestContext, spec: RequestSpec,
                        error: BaseException) -> None:
@@ -314,8 +315,9 @@ class ComputeTaskManager:
         if br is None:
             return
         br.instance["task_state"] = None
-        inst = self._create_instance(ctxt, cell0, br, spec.flavor, vm_state=VmState.ERROR)
+        self._create_instance(ctxt, cell0, br, spec.flavor, vm_state=VmState.ERROR)
         with self._runtime.cell_session(cell0) as s:
+            inst = instance_obj.get_by_uuid(s, uuid)
             message = str(error) if isinstance(error, exception.NoValidHost) else (
                 f"Scheduling failed: {error}")
             instance_obj.add_fault(s, uuid, 500, message, repr(error), None)

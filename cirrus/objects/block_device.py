@@ -4,9 +4,9 @@ import dataclasses
 import json
 import uuid as uuidlib
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from cirrus import exception
@@ -43,7 +43,8 @@ class BlockDevice:
         return self.boot_index == 0
 
 
-def _from_row(row: models.BlockDeviceMapping) -> BlockDevice:
+def _from_row(row: Any) -> BlockDevice:
+    # An ORM entity or a plain row of the table: the same attribute names.
     return BlockDevice(
         id=row.id, uuid=row.uuid, instance_uuid=row.instance_uuid,
         source_type=row.source_type, destination_type=row.destination_type,
@@ -111,10 +112,15 @@ def create(session: Session, values: Mapping[str, Any]) -> BlockDevice:
     return _from_row(row)
 
 
+_TABLE = cast(Table, _B.__table__)
+# NOTE: pre-built, of plain rows: every build reads its server's mappings.
+_BY_INSTANCE = select(_TABLE).where(_TABLE.c.instance_uuid == bindparam("uuid"),
+                                    _TABLE.c.deleted == 0).order_by(_TABLE.c.id)
+
+
 def get_by_instance(session: Session, instance_uuid: str) -> list[BlockDevice]:
     """The live mappings of a server, root first."""
-    rows = session.scalars(select(_B).where(_B.instance_uuid == instance_uuid,
-                                            _B.deleted == 0).order_by(_B.id))
+    rows = session.execute(_BY_INSTANCE, {"uuid": instance_uuid})
     found = [_from_row(r) for r in rows]
     return sorted(found, key=lambda b: (not b.is_root, b.id))
 

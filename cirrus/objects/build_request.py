@@ -5,8 +5,10 @@ import datetime
 import json
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import JSON, Select, Table, bindparam, func, insert, select, type_coerce
+from sqlalchemy import cast as sql_cast
 from sqlalchemy import delete as sql_delete
+from sqlalchemy.dialects.postgresql import JSON as PG_JSON
 from sqlalchemy.orm import Session
 
 from cirrus.db.api import models
@@ -33,21 +35,23 @@ def _from_row(row: Any) -> BuildRequest:
     )
 
 
+# NOTE: the API writes, and the superconductor reads and removes, a build request on every
+# boot; plain rows from pre-built statements skip the ORM's unit of work, statement
+# building and entity loading (the column defaults apply alike).
+_TABLE = cast(Table, models.BuildRequest.__table__)
+_INSERT = insert(_TABLE)
+_GET = select(_TABLE).where(_TABLE.c.instance_uuid == bindparam("uuid"))
+_DELETE = sql_delete(_TABLE).where(_TABLE.c.instance_uuid == bindparam("uuid"))
+
+
 def create(session: Session, instance_uuid: str, project_id: str, instance: dict[str, Any],
            block_device_mappings: list[dict[str, Any]], tags: list[str]) -> None:
     """Record a pending server."""
-    session.add(models.BuildRequest(
-        instance_uuid=instance_uuid, project_id=project_id,
-        instance=json.dumps(instance, default=str),
-        block_device_mappings=json.dumps(block_device_mappings), tags=json.dumps(tags),
-    ))
-
-
-# NOTE: the superconductor reads and removes a build request on every boot; plain rows from
-# pre-built statements skip the ORM's statement building and entity loading.
-_TABLE = cast(Table, models.BuildRequest.__table__)
-_GET = select(_TABLE).where(_TABLE.c.instance_uuid == bindparam("uuid"))
-_DELETE = sql_delete(_TABLE).where(_TABLE.c.instance_uuid == bindparam("uuid"))
+    session.execute(_INSERT, {
+        "instance_uuid": instance_uuid, "project_id": project_id,
+        "instance": json.dumps(instance, default=str),
+        "block_device_mappings": json.dumps(block_device_mappings), "tags": json.dumps(tags),
+    })
 
 
 def get(session: Session, instance_uuid: str) -> BuildRequest | None:
@@ -64,19 +68,28 @@ def get_all(session: Session, project_id: str | None) -> list[BuildRequest]:
     return [_from_row(r) for r in session.scalars(query)]
 
 
-_PENDING = select(models.BuildRequest.instance).where(
-    models.BuildRequest.project_id == bindparam("project_id"))
+def _pending_statement(postgresql: bool) -> Select[Any]:
+    # PostgreSQL reads JSON out of a text column only once it is cast to JSON; SQLite,
+    # MySQL and MariaDB extract from the text as it is.
+    blob: Any = (sql_cast(_TABLE.c.instance, PG_JSON) if postgresql
+                 else type_coerce(_TABLE.c.instance, JSON))
+    return select(func.count(_TABLE.c.id),
+                  func.coalesce(func.sum(blob["vcpus"].as_integer()), 0),
+                  func.coalesce(func.sum(blob["memory_mb"].as_integer()), 0)).where(
+        _TABLE.c.project_id == bindparam("project_id"))
+
+
+# NOTE: every create with a limited quota counts the project's pending servers (dozens
+# while many boots are in flight): summed in the database, not parsed row by row here.
+_PENDING = {flag: _pending_statement(flag) for flag in (False, True)}
 
 
 def usage(session: Session, project_id: str) -> tuple[int, int, int]:
     """(servers, vcpus, memory_mb) of a project's pending servers, for quota checks."""
-    count = vcpus = ram = 0
-    for (blob,) in session.execute(_PENDING, {"project_id": project_id}):
-        values = json.loads(blob)
-        count += 1
-        vcpus += int(values.get("vcpus") or 0)
-        ram += int(values.get("memory_mb") or 0)
-    return count, vcpus, ram
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    count, vcpus, ram = session.execute(_PENDING[postgresql],
+                                        {"project_id": project_id}).one()
+    return int(count), int(vcpus), int(ram)
 
 
 def delete(session: Session, instance_uuid: str) -> bool:

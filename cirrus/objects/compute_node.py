@@ -3,9 +3,9 @@
 import dataclasses
 import datetime
 import uuid as uuidlib
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from cirrus.db.base import utcnow
@@ -64,15 +64,26 @@ def ensure(session: Session, host: str, nodename: str, values: dict[str, Any]) -
     return _from_row(row)
 
 
+_TABLE = cast(Table, models.ComputeNode.__table__)
+_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
 def update_usage(session: Session, node_id: int, **usage: int) -> None:
-    """Store the tracker's usage totals (one UPDATE: the row is not read first)."""
-    session.execute(update(models.ComputeNode).where(models.ComputeNode.id == node_id)
-                    .values(**usage, updated_at=utcnow()))
+    """Store the tracker's usage totals."""
+    # NOTE: one UPDATE built once per set of totals, not the ORM's read of the row and
+    # flush: the tracker stores its totals after builds and deletes on the host.
+    names = tuple(sorted(usage))
+    stmt = _UPDATES.get(names)
+    if stmt is None:
+        stmt = _UPDATES[names] = update(_TABLE).where(
+            _TABLE.c.id == bindparam("b_id")).values(
+                {name: bindparam(f"b_{name}") for name in (*names, "updated_at")})
+    session.execute(stmt, {"b_id": node_id, "b_updated_at": utcnow(),
+                           **{f"b_{name}": value for name, value in usage.items()}})
 
 
-_NODES: Table = models.ComputeNode.__table__  # type: ignore[assignment]
 # NOTE: pre-built on the table: the scheduler reads every node of a cell per request.
-_ALL = select(_NODES).where(_NODES.c.deleted == 0).order_by(_NODES.c.id)
+_ALL = select(_TABLE).where(_TABLE.c.deleted == 0).order_by(_TABLE.c.id)
 
 
 def get_all(session: Session) -> list[ComputeNode]:

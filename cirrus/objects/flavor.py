@@ -25,9 +25,9 @@ def _to_spec(row: models.Flavor) -> FlavorSpec:
 # the ORM's entity loading and its eager load of the flavor's projects.
 _FLAVOR_TABLE = cast(Table, models.Flavor.__table__)
 _BY_FLAVOR_ID = select(_FLAVOR_TABLE).where(_FLAVOR_TABLE.c.flavorid == bindparam("flavorid"))
-_EXTRA_SPECS = select(models.FlavorExtraSpec.key, models.FlavorExtraSpec.value).where(
-    models.FlavorExtraSpec.flavor_id == bindparam("flavor_id")).order_by(
-        models.FlavorExtraSpec.id)
+_SPECS_TABLE = cast(Table, models.FlavorExtraSpec.__table__)
+_EXTRA_SPECS = select(_SPECS_TABLE.c.key, _SPECS_TABLE.c.value).where(
+    _SPECS_TABLE.c.flavor_id == bindparam("flavor_id")).order_by(_SPECS_TABLE.c.id)
 
 
 def get_by_flavor_id(session: Session, flavorid: str) -> FlavorSpec:

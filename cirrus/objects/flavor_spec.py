@@ -3,7 +3,7 @@
 import dataclasses
 from typing import Any
 
-from cirrus.objects.plain import as_plain
+from cirrus.objects.plain import as_dict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,12 +27,10 @@ class FlavorSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return as_plain(self)  # type: ignore[no-any-return]
+        return as_dict(self)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "FlavorSpec":
         """Inverse of to_dict; unknown keys are ignored so older rows still load."""
-        return cls(**{k: v for k, v in values.items() if k in _NAMES})
-
-
-_NAMES = frozenset(f.name for f in dataclasses.fields(FlavorSpec))
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})

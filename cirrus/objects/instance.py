@@ -118,19 +118,35 @@ def create(
     keypairs: list[dict[str, Any]] | None = None,
     injected_files: Sequence[tuple[str, str]] = (),
 ) -> Instance:
+    """``insert_instance``, then the server as it was stored."""
+    insert_instance(session, values, flavor, metadata, system_metadata, tags, keypairs,
+                    injected_files)
+    return get_by_uuid(session, values["uuid"])
+
+
+def insert_instance(
+    session: Session,
+    values: dict[str, Any],
+    flavor: FlavorSpec,
+    metadata: dict[str, str] | None = None,
+    system_metadata: dict[str, str] | None = None,
+    tags: Sequence[str] = (),
+    keypairs: list[dict[str, Any]] | None = None,
+    injected_files: Sequence[tuple[str, str]] = (),
+) -> None:
     """Insert a server and its related rows (``injected_files``: path, base64 contents)."""
     # NOTE: plain inserts on the tables (their column defaults apply as with the ORM): the
     # unit of work's flush was most of a boot's cost in the cell database.
     uuid = values["uuid"]
-    session.execute(insert(_table(models.Instance)),
+    session.execute(_insert(models.Instance),
                     {k: v for k, v in values.items() if k in _COLUMNS})
-    session.execute(insert(_table(models.InstanceExtra)), {
+    session.execute(_insert(models.InstanceExtra), {
         "instance_uuid": uuid, "flavor": _flavors_json(flavor, None, None),
         "keypairs": json.dumps(keypairs or []),
         "injected_files": json.dumps([list(f) for f in injected_files]) if injected_files
         else None,
     })
-    session.execute(insert(_table(models.InstanceInfoCache)),
+    session.execute(_insert(models.InstanceInfoCache),
                     {"instance_uuid": uuid, "network_info": "[]"})
     related = (
         (models.InstanceMetadata, [{"instance_uuid": uuid, "key": k, "value": v}
@@ -141,8 +157,18 @@ def create(
     )
     for model, rows in related:
         if rows:
-            session.execute(insert(_table(model)), rows)
-    return get_by_uuid(session, uuid)
+            session.execute(_insert(model), rows)
+
+
+_INSERTS: dict[Any, Any] = {}
+
+
+def _insert(model: Any) -> Any:
+    # NOTE: built once per table: a statement built anew has its cache key computed anew.
+    stmt = _INSERTS.get(model)
+    if stmt is None:
+        stmt = _INSERTS[model] = insert(_table(model))
+    return stmt
 
 
 def injected_files(session: Session, uuid: str) -> list[tuple[str, bytes]]:

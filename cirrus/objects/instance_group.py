@@ -111,11 +111,13 @@ def remove_member(session: Session, instance_uuid: str) -> None:
 
 
 # NOTE: built once: every build on a host checks the server's group with it.
-_GROUPS_OF = (select(models.InstanceGroup.uuid)
-              .join(models.InstanceGroupMember,
-                    models.InstanceGroupMember.group_id == models.InstanceGroup.id)
-              .where(models.InstanceGroupMember.instance_uuid == bindparam("uuid"))
-              .order_by(models.InstanceGroup.id))
+# On the tables: the columns of the mapped classes would take the ORM's execution path.
+_GROUPS: Any = models.InstanceGroup.__table__
+_MEMBERS: Any = models.InstanceGroupMember.__table__
+_GROUPS_OF = (select(_GROUPS.c.uuid)
+              .join(_MEMBERS, _MEMBERS.c.group_id == _GROUPS.c.id)
+              .where(_MEMBERS.c.instance_uuid == bindparam("uuid"))
+              .order_by(_GROUPS.c.id))
 
 
 def uuids_of(session: Session, instance_uuid: str) -> list[str]:

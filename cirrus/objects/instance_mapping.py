@@ -4,7 +4,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from cirrus import exception
@@ -28,14 +28,21 @@ def _from_row(row: models.InstanceMapping) -> InstanceMapping:
                            row.queued_for_delete)
 
 
+_TABLE = cast(Table, models.InstanceMapping.__table__)
+# NOTE: pre-built on the table: every boot and cross-cell move flips a mapping, and an
+# ORM-enabled UPDATE also pays for synchronizing the session. Every boot maps its server:
+# a plain insert skips the unit of work's flush (the column defaults apply alike).
+_SET_CELL = update(_TABLE).where(_TABLE.c.instance_uuid == bindparam("b_uuid")).values(
+    cell_id=bindparam("b_cell"), updated_at=bindparam("b_now"))
+_INSERT = insert(_TABLE)
+
+
 def create(session: Session, instance_uuid: str, project_id: str, user_id: str | None,
            cell_id: int | None = None) -> InstanceMapping:
     """Map a new server (usually before it has a cell)."""
-    row = models.InstanceMapping(instance_uuid=instance_uuid, project_id=project_id,
-                                 user_id=user_id, cell_id=cell_id)
-    session.add(row)
-    session.flush()
-    return _from_row(row)
+    session.execute(_INSERT, {"instance_uuid": instance_uuid, "project_id": project_id,
+                              "user_id": user_id, "cell_id": cell_id})
+    return InstanceMapping(instance_uuid, cell_id, project_id, user_id, False)
 
 
 def get(session: Session, instance_uuid: str) -> InstanceMapping:
@@ -54,13 +61,6 @@ def get_many(session: Session, instance_uuids: Iterable[str]) -> list[InstanceMa
     query = select(models.InstanceMapping).where(
         models.InstanceMapping.instance_uuid.in_(uuids))
     return [_from_row(r) for r in session.scalars(query)]
-
-
-_TABLE = cast(Table, models.InstanceMapping.__table__)
-# NOTE: pre-built on the table: every boot and cross-cell move flips a mapping, and an
-# ORM-enabled UPDATE also pays for synchronizing the session.
-_SET_CELL = update(_TABLE).where(_TABLE.c.instance_uuid == bindparam("b_uuid")).values(
-    cell_id=bindparam("b_cell"), updated_at=bindparam("b_now"))
 
 
 def set_cell(session: Session, instance_uuid: str, cell_id: int) -> None:

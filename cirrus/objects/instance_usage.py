@@ -12,13 +12,19 @@ from cirrus.objects.flavor_spec import FlavorSpec
 from cirrus.objects.states import MIGRATION_DONE, MigrationStatus
 
 
+def _table(model: Any) -> Any:
+    return model.__table__
+
+
 def _spec(value: dict[str, Any] | None) -> FlavorSpec | None:
     return FlavorSpec.from_dict(value) if value else None
 
 
 def _usage_statements() -> dict[str, Any]:
     host: Any = bindparam("host")
-    mig, m, ex = models.Migration, models.Instance, models.InstanceExtra
+    # The tables' columns: those of the mapped classes would take the ORM's execution path.
+    instances = _table(models.Instance)
+    mig, m, ex = _table(models.Migration).c, instances.c, _table(models.InstanceExtra).c
     return {
         "moving": select(mig.instance_uuid, mig.source_compute, mig.dest_compute, mig.status)
         .where(or_(mig.source_compute == host, mig.dest_compute == host), mig.deleted == 0,
@@ -29,7 +35,7 @@ def _usage_statements() -> dict[str, Any]:
         .where(m.host == host, m.deleted == 0,
                m.uuid.notin_(bindparam("moving", expanding=True))),
         "flavors": select(ex.instance_uuid, ex.flavor, m.host).join(
-            m, m.uuid == ex.instance_uuid).where(
+            instances, m.uuid == ex.instance_uuid).where(
                 ex.instance_uuid.in_(bindparam("uuids", expanding=True)), m.deleted == 0),
     }
 
@@ -89,11 +95,13 @@ def _live_flavors(session: Session, uuids: Iterable[str]) -> dict[
     return out
 
 
+_INSTANCES: Any = models.Instance.__table__
+# On the table's columns: those of the mapped class would take the ORM's execution path.
 _BY_PROJECT = select(
-    func.count(models.Instance.id), func.coalesce(func.sum(models.Instance.vcpus), 0),
-    func.coalesce(func.sum(models.Instance.memory_mb), 0)).where(
-        models.Instance.project_id == bindparam("project_id"), models.Instance.deleted == 0,
-        models.Instance.hidden.is_(False))
+    func.count(_INSTANCES.c.id), func.coalesce(func.sum(_INSTANCES.c.vcpus), 0),
+    func.coalesce(func.sum(_INSTANCES.c.memory_mb), 0)).where(
+        _INSTANCES.c.project_id == bindparam("project_id"), _INSTANCES.c.deleted == 0,
+        _INSTANCES.c.hidden.is_(False))
 
 
 def count_by_project(session: Session, project_id: str) -> tuple[int, int, int]:

@@ -1,6 +1,8 @@
 """Quotas: Nova's default limits, per-project overrides, and usage counted from the cells."""
 
-from sqlalchemy import bindparam, select
+from typing import cast
+
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from cirrus.db.api import models
@@ -19,11 +21,14 @@ DEFAULTS = {
 }
 
 
-# NOTE: every create and resize checks quota: pre-built statements of plain columns.
-_DEFAULTS = select(models.QuotaClass.resource, models.QuotaClass.hard_limit).where(
-    models.QuotaClass.class_name == "default")
-_PROJECT = select(models.Quota.resource, models.Quota.hard_limit).where(
-    models.Quota.project_id == bindparam("project_id"))
+# NOTE: every create and resize checks quota: pre-built statements on the tables (the
+# columns of the mapped classes would take the ORM's execution path).
+_CLASSES = cast(Table, models.QuotaClass.__table__)
+_QUOTAS = cast(Table, models.Quota.__table__)
+_DEFAULTS = select(_CLASSES.c.resource, _CLASSES.c.hard_limit).where(
+    _CLASSES.c.class_name == "default")
+_PROJECT = select(_QUOTAS.c.resource, _QUOTAS.c.hard_limit).where(
+    _QUOTAS.c.project_id == bindparam("project_id"))
 
 
 def defaults(session: Session) -> dict[str, int]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from cirrus.db.api import models
 from cirrus.objects.flavor_spec import FlavorSpec
-from cirrus.objects.plain import as_plain
+from cirrus.objects.plain import as_dict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,7 +121,7 @@ class RequestSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (RPC and the request_specs table)."""
-        return as_plain(self)  # type: ignore[no-any-return]
+        return as_dict(self)
 
     def persistent_dict(self) -> dict[str, Any]:
         """The form stored in the API DB: per-request fields and group hosts dropped."""
@@ -172,6 +172,12 @@ _TABLE = cast(Table, models.RequestSpec.__table__)
 _REPLACE = update(_TABLE).where(_TABLE.c.instance_uuid == bindparam("b_uuid")).values(
     spec=bindparam("b_spec"))
 _INSERT = insert(_TABLE)
+
+
+def create(session: Session, spec: RequestSpec) -> None:
+    """Store the persistent part of the request spec of a new server (one insert)."""
+    session.execute(_INSERT, {"instance_uuid": spec.instance_uuid,
+                              "spec": json.dumps(spec.persistent_dict())})
 
 
 def save(session: Session, spec: RequestSpec) -> None:

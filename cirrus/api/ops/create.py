@@ -268,7 +268,7 @@ def create_servers(state: APIState, ctx: RequestContext,
                 spec = spec.replace(instance_group=server_groups.join(s, group, uuid))
             br_obj.create(s, uuid, ctx.project_id or "", values, list(req.block_devices),
                           list(req.tags))
-            spec_obj.save(s, spec)
+            spec_obj.create(s, spec)
             im_obj.create(s, uuid, ctx.project_id or "", ctx.user_id)
         state.conductor_rpc.schedule_and_build_instances(
             ctx, request_spec=spec.to_dict(), image=dataclasses.asdict(image),
