@@ -68,11 +68,11 @@ def start(session: Session, instance_uuid: str, action: str, request_id: str,
           user_id: str | None, project_id: str | None) -> None:
     """Record the start of an action."""
     now = utcnow()
-    session.add(models.InstanceAction(
-        action=action, instance_uuid=instance_uuid, request_id=request_id, user_id=user_id,
-        project_id=project_id, start_time=now, updated_at=now))
-    # Events are looked up with Core statements, which do not flush the session.
-    session.flush()
+    # NOTE: a pre-built Core insert, not an ORM add and flush: every create and every
+    # action the API accepts records one, and the row is never read back here.
+    session.execute(_INSERT_ACTION, {
+        "action": action, "instance_uuid": instance_uuid, "request_id": request_id,
+        "user_id": user_id, "project_id": project_id, "start_time": now, "updated_at": now})
 
 
 _ACTIONS = cast(Table, models.InstanceAction.__table__)
@@ -91,6 +91,7 @@ _NEWEST_EVENTS = select(_ACTIONS.c.id, _EVENTS.c.event, func.max(_EVENTS.c.id)).
         _EVENTS.c.event.in_(bindparam("names", expanding=True))))).where(
     _ACTIONS.c.id == _LAST_ACTION.scalar_subquery()).group_by(_ACTIONS.c.id, _EVENTS.c.event)
 _INSERT_EVENT = insert(_EVENTS)
+_INSERT_ACTION = insert(_ACTIONS)
 # The action is found and its event written in one statement: the row of the action is
 # never read into Python, and its updated_at is derived from its events (``_updated``).
 _START_EVENT = insert(_EVENTS).from_select(
