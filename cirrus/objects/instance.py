@@ -108,19 +108,11 @@ def _spec(value: dict[str, Any] | None) -> FlavorSpec | None:
     return FlavorSpec.from_dict(value) if value else None
 
 
-def create(
-    session: Session,
-    values: dict[str, Any],
-    flavor: FlavorSpec,
-    metadata: dict[str, str] | None = None,
-    system_metadata: dict[str, str] | None = None,
-    tags: Sequence[str] = (),
-    keypairs: list[dict[str, Any]] | None = None,
-    injected_files: Sequence[tuple[str, str]] = (),
-) -> Instance:
-    """``insert_instance``, then the server as it was stored."""
-    insert_instance(session, values, flavor, metadata, system_metadata, tags, keypairs,
-                    injected_files)
+def create(session: Session, values: dict[str, Any], flavor: FlavorSpec,
+           **related: Any) -> Instance:
+    """``insert_instance`` (``related``: its keyword arguments), then the server as it
+    was stored."""
+    insert_instance(session, values, flavor, **related)
     return get_by_uuid(session, values["uuid"])
 
 
